@@ -1,0 +1,252 @@
+"""Datasets from their standard IDX files: found offline, in a cache, or downloaded and verified.
+
+Where a dataset is looked for, in order: the folder named by ``NNUTILS_DATA`` (layout
+``<dir>/<NAME>/raw/<file>[.gz]``), the user cache (``$XDG_CACHE_HOME/nnutils`` or
+``~/.cache/nnutils``), then a download from the official mirrors, checked by md5.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ENV_VAR = "NNUTILS_DATA"
+
+KMNIST_CLASSES = ["お o", "き ki", "す su", "つ tsu", "な na", "は ha", "ま ma", "や ya", "れ re", "を wo"]
+MNIST_CLASSES = [str(d) for d in range(10)]
+
+# Official files and their md5 checksums (of the .gz files), with every known mirror.
+DATASETS: dict[str, dict] = {
+    "KMNIST": {
+        "classes": KMNIST_CLASSES,
+        "mirrors": ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"],
+        "files": {
+            "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
+            "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
+            "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
+            "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
+        },
+    },
+    "MNIST": {
+        "classes": MNIST_CLASSES,
+        "mirrors": [
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "http://yann.lecun.com/exdb/mnist/",
+        ],
+        "files": {
+            "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+            "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+            "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+        },
+    },
+}
+SPLITS = {"train": "train", "test": "t10k"}
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class DataError(RuntimeError):
+    """A dataset could not be found, downloaded or read; the message says which and where."""
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """One split of an image dataset: uint8 images (N, 28, 28), int64 labels (N,) and provenance."""
+
+    name: str
+    split: str
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: list[str]
+    source: Path
+    official: bool
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def describe(self) -> str:
+        """One line: how many examples, from where, and whether the files are the official ones."""
+        kind = "official files" if self.official else "NOT the official files (a subset or a variant)"
+        return f"{self.name} {self.split}: {len(self):,} examples from {self.source} ({kind})"
+
+    def tensors(self, normalize: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """Float images (N, 1, 28, 28), scaled to [0, 1] and, if ``normalize``, to [-1, 1]; and labels."""
+        x = self.images.unsqueeze(1).float().div_(255.0)
+        if normalize:
+            x = x.sub_(0.5).div_(0.5)
+        return x, self.labels
+
+
+def md5(path: Path) -> str:
+    """The md5 hex digest of a file."""
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (gzip or plain) into a NumPy array; corrupt or truncated files raise DataError."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:
+        raise DataError(f"Cannot read {path}: {err}. Delete it so that a fresh copy is fetched.") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise DataError(f"{path} is not an IDX file (bad magic number). Delete it so that a fresh copy is fetched.")
+    dtype, ndim = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path} is truncated: its header is incomplete.")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        raise DataError(
+            f"{path} is truncated or corrupt: its header promises shape {shape} "
+            f"({expected:,} bytes) but the file holds {len(raw):,} bytes."
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def cache_dir() -> Path:
+    """The per-user cache folder for downloaded datasets."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nnutils"
+
+
+def _find(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _download(name: str, stem: str, target_dir: Path) -> Path:
+    """Fetch one file from the first mirror that serves it with the right checksum; atomic rename."""
+    expected = DATASETS[name]["files"][stem]
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{stem}.gz"
+    problems = []
+    for mirror in DATASETS[name]["mirrors"]:
+        url = f"{mirror}{stem}.gz"
+        fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{stem}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+                while block := response.read(1 << 20):
+                    out.write(block)
+            got = md5(Path(tmp))
+            if got != expected:
+                problems.append(f"{url}: checksum {got} != {expected}")
+                continue
+            os.replace(tmp, target)
+            return target
+        except OSError as err:
+            problems.append(f"{url}: {err}")
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    raise DataError(f"Could not download {name} file {stem}.gz; tried:\n  " + "\n  ".join(problems))
+
+
+def locate(name: str, split: str, download: bool = True) -> tuple[Path, Path]:
+    """Paths of the (images, labels) files of a split, searching NNUTILS_DATA, the cache, then the web."""
+    name, split = _check_names(name, split)
+    stems = [f"{SPLITS[split]}-images-idx3-ubyte", f"{SPLITS[split]}-labels-idx1-ubyte"]
+    folders = []
+    if os.environ.get(ENV_VAR):
+        folders.append(Path(os.environ[ENV_VAR]).expanduser() / name / "raw")
+    folders.append(cache_dir() / name / "raw")
+    for folder in folders:
+        found = [_find(folder, stem) for stem in stems]
+        if all(found):
+            return found[0], found[1]
+    if download:
+        try:
+            return tuple(_find(folders[-1], s) or _download(name, s, folders[-1]) for s in stems)
+        except DataError as err:
+            reason = f"\nThe download failed too: {err}"
+    else:
+        reason = ""
+    searched = "\n  ".join(str(f) for f in folders)
+    hint = "" if os.environ.get(ENV_VAR) else " (it is not set)"
+    raise DataError(
+        f"{name} {split} files {stems[0]}[.gz] and {stems[1]}[.gz] were not found. Searched:\n  {searched}\n"
+        f"Point the environment variable {ENV_VAR}{hint} at a folder holding {name}/raw/<files>, "
+        f"for example the offline mirror ../shared/data, or connect to the internet to download them.{reason}"
+    )
+
+
+def _check_names(name: str, split: str) -> tuple[str, str]:
+    key = name.upper()
+    if key not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")
+    if split not in SPLITS:
+        raise ValueError(f"Unknown split {split!r}: choose one of {', '.join(SPLITS)}.")
+    return key, split
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(name: str, split: str, images_path: Path, labels_path: Path, stamp: tuple) -> ImageSet:
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or labels.ndim != 1:
+        raise DataError(f"{images_path} and {labels_path} do not hold images (N, H, W) and labels (N,).")
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path} holds {len(images):,} images but {labels_path} holds {len(labels):,} labels: "
+            "the pair does not belong together."
+        )
+    checksums = DATASETS[name]["files"]
+    official = all(
+        p.suffix == ".gz" and md5(p) == checksums[p.name[:-3]] for p in (images_path, labels_path)
+    )
+    return ImageSet(
+        name=name,
+        split=split,
+        images=torch.from_numpy(images.copy()),
+        labels=torch.from_numpy(labels.astype(np.int64)),
+        classes=list(DATASETS[name]["classes"]),
+        source=images_path.parent,
+        official=official,
+    )
+
+
+def load(name: str, split: str = "train", download: bool = True) -> ImageSet:
+    """Load one split of KMNIST or MNIST (read once per process, then served from memory)."""
+    key, split = _check_names(name, split)
+    images_path, labels_path = locate(key, split, download=download)
+    stamp = tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in (images_path, labels_path))
+    return _load_cached(key, split, images_path, labels_path, stamp)
+
+
+def subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random (seeded) subset of n examples; all of them, in order, when n is None or too large."""
+    if n is None or n >= len(y):
+        return x, y
+    if n <= 0:
+        raise ValueError(f"A subset needs a positive size, not {n}.")
+    index = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:n]
+    return x[index], y[index]
+
+
+def train_val_split(
+    x: torch.Tensor, y: torch.Tensor, n_val: int, seed: int = 0
+) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Split off n_val examples (chosen at random, seeded) as a validation set."""
+    if not 0 < n_val < len(y):
+        raise ValueError(f"n_val must lie between 1 and {len(y) - 1}, not {n_val}.")
+    index = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    val, train = index[:n_val], index[n_val:]
+    return (x[train], y[train]), (x[val], y[val])

@@ -1,0 +1,111 @@
+"""PyTorch models for 28 x 28 character images, with a registry and a parameter counter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+
+
+def activation(name: str) -> nn.Module:
+    """A fresh activation module by name (relu, tanh, sigmoid)."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(f"Unknown activation {name!r}: choose one of {', '.join(ACTIVATIONS)}.") from None
+
+
+class NetLin(nn.Module):
+    """784 -> 10: one linear layer, then log-softmax (multinomial logistic regression)."""
+
+    def __init__(self, n_classes: int = 10):
+        super().__init__()
+        self.linear = nn.Linear(28 * 28, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.linear(x.flatten(1)), dim=1)
+
+
+class NetFull(nn.Module):
+    """784 -> H -> 10: one fully connected hidden layer (tanh by default), then log-softmax."""
+
+    def __init__(self, hidden: int = 100, act: str = "tanh", batch_norm: bool = False, n_classes: int = 10):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten(), nn.Linear(28 * 28, hidden)]
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(hidden))
+        layers += [activation(act), nn.Linear(hidden, n_classes)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.net(x), dim=1)
+
+
+class NetConv(nn.Module):
+    """Two conv layers (32 and 64 channels, 4 x 4 kernels, padding 1), each with max-pool 2, then 2304 -> 10."""
+
+    def __init__(self, act: str = "relu", batch_norm: bool = False, n_classes: int = 10):
+        super().__init__()
+
+        def block(c_in: int, c_out: int) -> list[nn.Module]:
+            layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel_size=4, padding=1)]
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(c_out))
+            return [*layers, activation(act), nn.MaxPool2d(2)]
+
+        # 28 -> conv 27 -> pool 13 -> conv 12 -> pool 6; 64 * 6 * 6 = 2304
+        self.features = nn.Sequential(*block(1, 32), *block(32, 64))
+        self.classifier = nn.Linear(64 * 6 * 6, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.classifier(self.features(x).flatten(1)), dim=1)
+
+
+MODELS: dict[str, type[nn.Module]] = {"NetLin": NetLin, "NetFull": NetFull, "NetConv": NetConv}
+
+
+def build_model(name: str, **options) -> nn.Module:
+    """A model from the registry by name, e.g. ``build_model("NetConv", act="tanh")``."""
+    if name not in MODELS:
+        raise ValueError(f"Unknown model {name!r}: choose one of {', '.join(MODELS)}.")
+    return MODELS[name](**options)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """The number of (trainable) scalar parameters in a model."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+class MLP(nn.Module):
+    """A multi-layer perceptron ``in -> hidden... -> classes`` with log-softmax output (0 hidden layers = linear)."""
+
+    def __init__(
+        self,
+        in_features: int = 28 * 28,
+        hidden: Sequence[int] = (64,),
+        n_classes: int = 10,
+        act: str = "sigmoid",
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        sizes = [in_features, *hidden]
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(a, b), activation(act)]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(sizes[-1], n_classes))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.net(x), dim=1)
+
+
+MODELS["MLP"] = MLP
