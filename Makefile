@@ -10,7 +10,6 @@ BUILD := _build
 EXEC := $(BUILD)/executed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: help venv book execute site test lint format clean

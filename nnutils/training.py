@@ -274,3 +274,39 @@ class Snapshots:
 
     on_train_begin = _take
     on_epoch_end = _take
+
+
+@dataclass
+class Run:
+    """A trained model with its history, final evaluation and training time."""
+
+    name: str
+    model: nn.Module
+    history: History
+    result: EvalResult
+    seconds: float
+
+
+def train_model(
+    name: str,
+    build: Callable[[], nn.Module],
+    train: Tensors,
+    test: Tensors,
+    seed: int = 0,
+    config: TrainConfig | None = None,
+    callbacks: Sequence[Callable] = (),
+    **overrides,
+) -> Run:
+    """Seed, build, train and evaluate one model; prints a one-line summary."""
+    set_seed(seed)
+    model = build()
+    config = replace(config or TrainConfig(), seed=seed, **overrides)
+    start = time.perf_counter()
+    history = Trainer(model, config, callbacks).fit(train, test)
+    seconds = time.perf_counter() - start
+    result = evaluate(model, *test, loss=config.loss, metric=config.metric)
+    print(
+        f"{name}: {len(history)} epochs in {seconds:.1f} s, "
+        f"test loss {result.loss:.4f}, test accuracy {100 * result.accuracy:.2f}%"
+    )
+    return Run(name, model, history, result, seconds)
