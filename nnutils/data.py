@@ -209,9 +209,7 @@ def _load_cached(name: str, split: str, images_path: Path, labels_path: Path, st
             "the pair does not belong together."
         )
     checksums = DATASETS[name]["files"]
-    official = all(
-        p.suffix == ".gz" and md5(p) == checksums[p.name[:-3]] for p in (images_path, labels_path)
-    )
+    official = all(p.suffix == ".gz" and md5(p) == checksums[p.name[:-3]] for p in (images_path, labels_path))
     return ImageSet(
         name=name,
         split=split,

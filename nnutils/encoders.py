@@ -1,0 +1,269 @@
+"""Encoder networks with two hidden units: target matrices, the net, and pictures of its hidden space.
+
+An encoder task is a target matrix T (N inputs x K outputs): input i is the i-th one-hot vector and
+should produce row i of T through a 2-unit tanh bottleneck and K sigmoid outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import HTML
+from torch import nn
+
+from .animation import animate
+from .training import History, Snapshots, fit, set_seed
+
+# The 18 x 14 "heart" targets, as written out in the reference report 000 (Part 3.3). Columns 0-7 are 1
+# for a pattern left of one of 8 vertical lines, columns 8-13 are 1 for a pattern above one of 6 horizontal
+# lines, so each row names a cell of the 9 x 7 grid these lines make: together the 18 cells outline a heart.
+HEART18 = [
+    [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+    [0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1],
+    [0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1],
+    [0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1],
+    [0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1],
+    [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1],
+    [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 1],
+    [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1],
+    [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1],
+    [0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1],
+    [0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1],
+    [0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1],
+    [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1],
+    [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1],
+    [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1],
+]
+
+Line = tuple[float, float, float]  # (a, b, c): the output is 1 where a*x + b*y + c > 0
+
+
+def identity_targets(n: int) -> torch.Tensor:
+    """The n-2-n encoder: every input must reproduce itself (the n x n identity)."""
+    if n < 2:
+        raise ValueError(f"An n-2-n encoder needs n >= 2, got {n}.")
+    return torch.eye(n)
+
+
+def targets_from_layout(points: Sequence[Sequence[float]], lines: Sequence[Line]) -> torch.Tensor:
+    """The target matrix that a chosen drawing implies: T[i, k] = 1 where point i lies on line k's positive side."""
+    p = np.asarray(points, dtype=float)
+    abc = np.asarray(lines, dtype=float)
+    if p.ndim != 2 or p.shape[1] != 2 or abc.ndim != 2 or abc.shape[1] != 3:
+        raise ValueError("points must be (N, 2) coordinates and lines (K, 3) coefficients (a, b, c).")
+    side = p @ abc[:, :2].T + abc[:, 2]
+    if np.any(np.abs(side) < 1e-9):
+        raise ValueError("A point lies exactly on a line; move it to one side.")
+    return torch.tensor(side > 0, dtype=torch.float32)
+
+
+def grid_layout(targets: torch.Tensor, x_cols: Sequence[int], y_cols: Sequence[int]) -> np.ndarray:
+    """Read a grid drawing back from a target matrix: x = vertical lines passed (0s), y = horizontal ones (1s)."""
+    t = np.asarray(targets) > 0.5
+    return np.stack([(~t[:, list(x_cols)]).sum(1), t[:, list(y_cols)].sum(1)], 1).astype(float)
+
+
+def _heart_layout() -> tuple[np.ndarray, list[Line]]:
+    """The heart read back from its target matrix: grid cells, 8 vertical lines (1 = left), 6 horizontal (1 = above)."""
+    points = grid_layout(torch.tensor(HEART18), range(8), range(8, 14))
+    lines = [(-1.0, 0.0, k + 0.5) for k in range(8)] + [(0.0, 1.0, j - 5.5) for j in range(6)]
+    return points, lines
+
+
+def _star_layout() -> tuple[np.ndarray, list[Line]]:
+    """An 8-pointed star: 8 tips, 8 inner corners, and the 8 lines of its edges (tip k to tip k+3)."""
+    angle = np.pi / 2 + np.arange(8) * np.pi / 4
+    tips = np.stack([np.cos(angle), np.sin(angle)], 1)
+    lines = []
+    for k in range(8):
+        p, q = tips[k], tips[(k + 3) % 8]
+        a, b = q[1] - p[1], p[0] - q[0]  # normal of the edge p -> q
+        c = -(a * p[0] + b * p[1])
+        sign = -1.0 if c > 0 else 1.0  # positive side = away from the centre
+        lines.append((sign * a, sign * b, sign * c))
+    inner = 0.85 * np.cos(3 * np.pi / 8) / np.cos(np.pi / 4)  # a little inside where two edges cross
+    inner_angle = angle + np.pi / 8
+    points = np.concatenate([1.1 * tips, inner * np.stack([np.cos(inner_angle), np.sin(inner_angle)], 1)])
+    order = np.argsort(np.concatenate([angle, inner_angle]) % (2 * np.pi))  # walk around the outline
+    return points[order], lines
+
+
+def _house_layout() -> tuple[np.ndarray, list[Line]]:
+    """A house: a 3 x 3 wall with a door gap, a roof of 3 points, cut by a grid and the two roof slopes."""
+    wall = [(-1, -1), (1, -1), (-1, 0), (0, 0), (1, 0), (-1, 1), (0, 1), (1, 1)]  # a door gap at (0, -1)
+    roof = [(-0.5, 1.6), (0.5, 1.6), (0, 2.2)]
+    columns = [(1, 0, -x) for x in (-0.75, -0.25, 0.25, 0.75)]  # right of x
+    rows = [(0, 1, -y) for y in (-0.5, 0.5, 1.3, 1.9)]  # above y
+    slopes = [(-1.2, 1, -1.9), (1.2, 1, -1.9)]  # above the left and the right roof slope
+    return np.array(wall + roof, dtype=float), columns + rows + slopes
+
+
+def _triangle_layout() -> tuple[np.ndarray, list[Line]]:
+    """A triangle of 15 points in 5 rows, cut by 4 lines in each of 3 directions (0, 60 and 120 degrees)."""
+    points, lines = [], []
+    for row in range(5):
+        for j in range(row + 1):
+            points.append((j - row / 2, -row * np.sqrt(3) / 2))
+    for direction in (90, 210, 330):  # normals of the three line families
+        u = np.array([np.cos(np.radians(direction)), np.sin(np.radians(direction))])
+        heights = sorted({round(float(u @ p), 6) for p in np.array(points)})
+        for lo, hi in zip(heights, heights[1:]):
+            lines.append((u[0], u[1], -(lo + hi) / 2))
+    return np.array(points), lines
+
+
+LAYOUTS = {"heart": _heart_layout, "star": _star_layout, "house": _house_layout, "triangle": _triangle_layout}
+TASKS = ("identity", *LAYOUTS)
+
+
+def layout(name: str) -> tuple[np.ndarray, list[Line]]:
+    """The drawing (points and lines) behind a task: heart (read back from its matrix), star, house, triangle."""
+    if name not in LAYOUTS:
+        raise ValueError(f"No drawing for {name!r}: choose one of {', '.join(LAYOUTS)}.")
+    return LAYOUTS[name]()
+
+
+def encoder_targets(name: str, n: int = 9) -> torch.Tensor:
+    """Target matrix of a task by name: identity (n x n), heart (18 x 14), star (16 x 8), house, triangle."""
+    if name == "identity":
+        return identity_targets(n)
+    if name == "heart":  # the heart is data; its drawing is read back from it
+        return torch.tensor(HEART18, dtype=torch.float32)
+    if name in LAYOUTS:  # the designed tasks are computed from their drawings
+        return targets_from_layout(*layout(name))
+    raise ValueError(f"Unknown encoder task {name!r}: choose one of {', '.join(TASKS)}.")
+
+
+class EncoderNet(nn.Module):
+    """N one-hot inputs -> 2 tanh hidden units -> K sigmoid outputs; tiny initial weights start every dot at 0."""
+
+    def __init__(self, n_inputs: int, n_outputs: int, n_hidden: int = 2, init: float = 0.01):
+        super().__init__()
+        self.in_hid = nn.Linear(n_inputs, n_hidden)
+        self.hid_out = nn.Linear(n_hidden, n_outputs)
+        for p in self.parameters():
+            nn.init.uniform_(p, -init, init)
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.in_hid(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.hid_out(self.hidden(x)))
+
+
+def hidden_space(model: EncoderNet) -> dict[str, np.ndarray]:
+    """Snapshot of the hidden space for one-hot inputs: each input's point and each output's line (w, b)."""
+    with torch.no_grad():
+        points = torch.tanh(model.in_hid.weight.T + model.in_hid.bias)  # one-hot input i selects column i
+        return {
+            "points": points.cpu().numpy().copy(),
+            "weight": model.hid_out.weight.cpu().numpy().copy(),
+            "bias": model.hid_out.bias.cpu().numpy().copy(),
+        }
+
+
+def blueprint(name: str, margin: float = 0.85) -> dict[str, np.ndarray]:
+    """A task's drawing scaled into the hidden square, as a frame that plot_hidden_space can draw."""
+    points, lines = layout(name)
+    centre = (points.max(0) + points.min(0)) / 2
+    scale = margin / np.abs(points - centre).max()
+    abc = np.asarray(lines, dtype=float)
+    bias = scale * (abc[:, :2] @ centre + abc[:, 2])  # a x + b y + c keeps its sign under the scaling
+    return {"points": scale * (points - centre), "weight": abc[:, :2], "bias": bias}
+
+
+def plot_hidden_space(frame: Mapping[str, np.ndarray], ax: plt.Axes | None = None, title: str = "") -> plt.Axes:
+    """Dots: the inputs' hidden activations (numbered); lines: where each output unit's net input is zero."""
+    ax = ax or plt.subplots(figsize=(4, 4))[1]
+    points, weight, bias = frame["points"], frame["weight"], frame["bias"]
+    colors = plt.get_cmap("tab20")(np.arange(len(bias)) % 20)
+    s = np.linspace(-1, 1, 2)
+    for (w1, w2), b, color in zip(weight, bias, colors):
+        if abs(w2) >= abs(w1) and abs(w2) > 1e-12:
+            ax.plot(s, -(b + w1 * s) / w2, color=color, lw=1.2)
+        elif abs(w1) > 1e-12:
+            ax.plot(-(b + w2 * s) / w1, s, color=color, lw=1.2)
+    ax.scatter(points[:, 0], points[:, 1], s=18, c="black", zorder=3)
+    for i, (x, y) in enumerate(points):
+        ax.annotate(str(i), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7, color="firebrick")
+    ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="hidden unit 1", ylabel="hidden unit 2", title=title)
+    ax.set_aspect("equal")
+    return ax
+
+
+def plot_frames(
+    frames: Mapping[int, Mapping[str, np.ndarray]], panels: int | None = None, ncols: int = 5, size: float = 2.6
+) -> plt.Figure:
+    """A grid of hidden-space snapshots in epoch order; ``panels`` picks that many, evenly, first and last kept."""
+    epochs = sorted(frames)
+    if panels is not None and panels < len(epochs):
+        epochs = [epochs[i] for i in np.unique(np.linspace(0, len(epochs) - 1, panels).round().astype(int))]
+    nrows = -(-len(epochs) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat[len(epochs) :]:
+        ax.axis("off")
+    for ax, epoch in zip(axes.flat, epochs):
+        plot_hidden_space(frames[epoch], ax, title=f"epoch {epoch}")
+        ax.set(xlabel="", ylabel="", xticks=[], yticks=[])
+    fig.tight_layout()
+    return fig
+
+
+def animate_frames(
+    frames: Mapping[int, Mapping[str, np.ndarray]], title: str = "", size: float = 3.6, dpi: float = 72
+) -> HTML:
+    """The snapshots as a scrubbable HTML animation (plays offline in the book)."""
+    fig, ax = plt.subplots(figsize=(size, size))
+
+    def draw(epoch: int) -> None:
+        ax.clear()
+        plot_hidden_space(frames[epoch], ax, title=f"{title} epoch {epoch}".strip())
+
+    return animate(fig, draw, sorted(frames), dpi=dpi)
+
+
+def snapshot_epochs(last: int, count: int) -> list[int]:
+    """About ``count`` epochs from 0 to ``last``, spaced geometrically (early training changes fastest)."""
+    if last < 1 or count < 2:
+        raise ValueError("need last >= 1 and count >= 2")
+    return sorted({0, *np.unique(np.geomspace(1, last, count - 1).round().astype(int)).tolist()})
+
+
+def train_encoder(
+    targets: torch.Tensor, epochs: int, lr: float, frames_at: Sequence[int], seed: int = 0
+) -> tuple[EncoderNet, dict[int, dict[str, np.ndarray]], History]:
+    """Train an encoder on one task (full batch, Adam, binary cross-entropy), with hidden-space snapshots."""
+    set_seed(seed)
+    model = EncoderNet(*targets.shape)
+    snaps = Snapshots(frames_at, hidden_space)
+    history = fit(model, (torch.eye(len(targets)), targets), optimizer="adam", lr=lr, loss="bce",
+                  batch_size=len(targets), epochs=epochs, callbacks=[snaps], seed=seed)  # fmt: skip
+    return model, snaps.frames, history
+
+
+def plot_targets(tasks: Mapping[str, torch.Tensor], size: float = 2.4) -> plt.Figure:
+    """The target matrices side by side: rows = inputs (patterns), columns = output units, black = 1."""
+    fig, axes = plt.subplots(1, len(tasks), figsize=(size * len(tasks), size * 1.3), squeeze=False)
+    for ax, (name, targets) in zip(axes[0], tasks.items()):
+        ax.imshow(np.asarray(targets), cmap="Greys", vmin=0, vmax=1)
+        ax.set(title=f"{name} {tuple(targets.shape)}", xlabel="output unit", ylabel="input pattern")
+    fig.tight_layout()
+    return fig
+
+
+def epochs_to_targets(history: History) -> int | None:
+    """The first epoch whose training accuracy was 1 (for an encoder: every output on the right side of 0.5)."""
+    return next((e for e, acc in zip(history.epoch, history.train_acc) if acc == 1.0), None)
+
+
+def outputs_right(model: EncoderNet, targets: torch.Tensor) -> float:
+    """Fraction of all N x K outputs on the right side of 0.5."""
+    with torch.no_grad():
+        out = model(torch.eye(len(targets)))
+    return float(((out > 0.5) == (targets > 0.5)).float().mean())

@@ -1,0 +1,276 @@
+"""Recurrent nets that count: a^n b^2n (c^3n) streams, an Elman SRN and an LSTM, and how to read their states.
+
+A stream is many strings of one language written back to back; the net reads one symbol at a time and
+predicts the next. Only some next symbols are predictable: every b after the first, every c, and the
+a that starts the next string; before the first b the net cannot know n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# language name -> (symbol, multiple of n) for each block, in order
+LANGUAGES: dict[str, tuple[tuple[str, int], ...]] = {
+    "anbn": (("a", 1), ("b", 1)),
+    "anb2n": (("a", 1), ("b", 2)),
+    "anb2nc3n": (("a", 1), ("b", 2), ("c", 3)),
+}
+
+
+def _blocks(language: str) -> tuple[tuple[str, int], ...]:
+    if language not in LANGUAGES:
+        raise ValueError(f"Unknown language {language!r}: choose one of {', '.join(LANGUAGES)}.")
+    return LANGUAGES[language]
+
+
+def alphabet(language: str) -> str:
+    """The language's symbols in order, e.g. 'ab' for a^n b^2n (the index of a symbol is its class)."""
+    return "".join(symbol for symbol, _ in _blocks(language))
+
+
+def make_string(language: str, n: int) -> str:
+    """One string of the language, e.g. make_string('anb2n', 2) == 'aabbbb'."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}.")
+    return "".join(symbol * (k * n) for symbol, k in _blocks(language))
+
+
+def in_language(string: str, language: str) -> bool:
+    """True when the string is exactly one string of the language for some n >= 1."""
+    blocks = _blocks(language)
+    n = len(string) // sum(k for _, k in blocks)
+    return n >= 1 and string == make_string(language, n)
+
+
+@dataclass
+class Stream:
+    """A stream of strings and, per position, what a reader has seen: the string's n, block and count."""
+
+    language: str
+    text: str
+    n: np.ndarray  # n of the string this position belongs to
+    block: np.ndarray  # index of the block (0 = a, 1 = b, 2 = c)
+    count: np.ndarray  # how many symbols of this block have been read, including this one
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def left(self) -> np.ndarray:
+        """How many symbols of the current block are still to come after this position."""
+        multiple = np.array([k for _, k in _blocks(self.language)])[self.block]
+        return multiple * self.n - self.count
+
+    def labels(self) -> list[str]:
+        """State names: 'a3' = third a read, 'b5' = five b's still to come, 'c0' = the string is complete."""
+        left = self.left()
+        return [f"a{c}" if b == 0 else f"{s}{r}" for s, b, c, r in zip(self.text, self.block, self.count, left)]
+
+    def predictable(self) -> np.ndarray:
+        """Whether the symbol after each position is determined by what has been read (all but after an a)."""
+        return self.block[:-1] > 0
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x, y) for training: x one-hot inputs (1, T-1, V); y (1, T-1, 2) = next symbol index, predictable flag."""
+        symbols = alphabet(self.language)
+        index = torch.tensor([symbols.index(s) for s in self.text])
+        x = F.one_hot(index[:-1], len(symbols)).float().unsqueeze(0)
+        y = torch.stack([index[1:], torch.from_numpy(self.predictable()).long()], dim=1).unsqueeze(0)
+        return x, y
+
+
+def make_stream(language: str, ns: Sequence[int]) -> Stream:
+    """The strings for the given n's written back to back, with per-position annotations."""
+    blocks = _blocks(language)
+    text, n_col, block_col, count_col = [], [], [], []
+    for n in ns:
+        for b, (symbol, k) in enumerate(blocks):
+            length = k * n
+            text.append(symbol * length)
+            n_col += [n] * length
+            block_col += [b] * length
+            count_col += range(1, length + 1)
+    if not n_col:
+        raise ValueError("A stream needs at least one string.")
+    return Stream(language, "".join(text), np.array(n_col), np.array(block_col), np.array(count_col))
+
+
+def random_stream(language: str, n_strings: int, n_range: tuple[int, int], seed: int = 0) -> Stream:
+    """A stream of ``n_strings`` strings with n drawn uniformly from n_range (inclusive)."""
+    lo, hi = n_range
+    if not 1 <= lo <= hi:
+        raise ValueError(f"n_range must satisfy 1 <= low <= high, got {n_range}.")
+    rng = np.random.default_rng(seed)
+    return make_stream(language, rng.integers(lo, hi + 1, size=n_strings).tolist())
+
+
+def stream_batch(language: str, n_streams: int, length: int, n_range: tuple[int, int], seed: int = 0) -> tuple:
+    """(x, y) for ``n_streams`` independent random streams, each cut to ``length`` inputs: (B, length, ...)."""
+    mean_length = len(make_string(language, max(n_range)))
+    streams = [random_stream(language, length // mean_length + 2 * length, n_range, seed + i) for i in range(n_streams)]
+    xs, ys = zip(*(s.tensors() for s in streams))
+    return torch.cat([x[:, :length] for x in xs]), torch.cat([y[:, :length] for y in ys])
+
+
+def sequence_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the next-symbol logits (B, T, V) against y[..., 0], over every position."""
+    return F.cross_entropy(out.reshape(-1, out.shape[-1]), y[..., 0].reshape(-1))
+
+
+def predictable_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per stream, the fraction of predictable next symbols predicted right, summed over the batch's streams."""
+    right = (out.argmax(-1) == y[..., 0]).float()
+    mask = y[..., 1].float()
+    return ((right * mask).sum(1) / mask.sum(1).clamp(min=1)).sum()
+
+
+class SRN(nn.Module):
+    """Elman simple recurrent net: one-hot symbol -> tanh hidden state (fed back) -> next-symbol logits."""
+
+    def __init__(self, vocab: int, hidden: int = 2):
+        super().__init__()
+        self.rnn = nn.RNN(vocab, hidden, nonlinearity="tanh", batch_first=True)
+        self.out = nn.Linear(hidden, vocab)
+
+    def states(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The hidden state after every input: {'hidden': (B, T, H)}."""
+        return {"hidden": self.rnn(x)[0]}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.rnn(x)[0])
+
+
+class LSTMNet(nn.Module):
+    """LSTM with a few units: one-hot symbol -> (hidden h, cell c) -> next-symbol logits from h."""
+
+    def __init__(self, vocab: int, hidden: int = 3):
+        super().__init__()
+        self.lstm = nn.LSTM(vocab, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocab)
+
+    @torch.no_grad()
+    def states(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Hidden and cell state after every input: {'hidden': (B, T, H), 'cell': (B, T, H)}."""
+        hs, cs, state = [], [], None
+        for t in range(x.shape[1]):
+            _, state = self.lstm(x[:, t : t + 1], state)
+            hs.append(state[0][0])
+            cs.append(state[1][0])
+        return {"hidden": torch.stack(hs, 1), "cell": torch.stack(cs, 1)}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.lstm(x)[0])
+
+
+@torch.no_grad()
+def run_stream(model: nn.Module, stream: Stream) -> pd.DataFrame:
+    """Read a stream; one row per input position: symbol, state label, states, next-symbol probabilities."""
+    model.eval()
+    x, y = stream.tensors()
+    probs = torch.softmax(model(x), -1)[0].numpy()
+    frame = pd.DataFrame({"symbol": list(stream.text[:-1]), "label": stream.labels()[:-1], "n": stream.n[:-1]})
+    frame["block"] = stream.block[:-1]
+    for name, values in model.states(x).items():
+        for j in range(values.shape[-1]):
+            frame[f"{name}{j + 1}"] = values[0, :, j].numpy()
+    for j, symbol in enumerate(alphabet(stream.language)):
+        frame[f"p({symbol})"] = probs[:, j]
+    frame["next"] = list(stream.text[1:])
+    frame["predicted"] = [alphabet(stream.language)[k] for k in probs.argmax(1)]
+    frame["predictable"] = stream.predictable()
+    return frame
+
+
+def chance_accuracy(stream: Stream) -> float:
+    """Accuracy on the predictable positions of the best history-free guess: the next symbol's most likely
+    value given only the current symbol (a bigram model fitted on the stream itself)."""
+    current, following, mask = np.array(list(stream.text[:-1])), np.array(list(stream.text[1:])), stream.predictable()
+    right = 0
+    for symbol in set(current[mask]):
+        values, counts = np.unique(following[current == symbol], return_counts=True)
+        right += int((following[mask & (current == symbol)] == values[counts.argmax()]).sum())
+    return right / max(int(mask.sum()), 1)
+
+
+def prediction_table(
+    model: nn.Module, language: str, ns: Sequence[int], train_range: tuple[int, int], warmup: int = 1
+) -> pd.DataFrame:
+    """For each n: a string of n after a warm-up string, then the next a; which predictable symbols come out right."""
+    rows = []
+    for n in ns:
+        frame = run_stream(model, make_stream(language, [warmup, n, 1]))
+        start = len(make_string(language, warmup))
+        part = frame.iloc[start : start + len(make_string(language, n))]
+        part = part[part.predictable]
+        right = part.next == part.predicted
+        row = {"n": n, "in training range": train_range[0] <= n <= train_range[1]}
+        for symbol in alphabet(language)[1:]:
+            wanted = part.next == symbol
+            row[f"{symbol}'s right"] = f"{int(right[wanted].sum())}/{int(wanted.sum())}"
+        row["next a right"] = bool(right[part.next == "a"].all())
+        row["all right"] = bool(right.all())
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("n")
+
+
+BLOCK_COLORS = ("tab:blue", "tab:red", "tab:green")
+
+
+def plot_states(
+    frame: pd.DataFrame, x: str, y: str, ax: plt.Axes | None = None, annotate: bool = True, title: str = ""
+) -> plt.Axes:
+    """The state trajectory in one 2-D plane, a dot per step coloured by block, labelled by its state name."""
+    ax = ax or plt.subplots(figsize=(4.5, 4.5))[1]
+    ax.plot(frame[x], frame[y], color="0.8", lw=0.8, zorder=1)
+    for b, color in enumerate(BLOCK_COLORS[: frame.block.max() + 1]):
+        part = frame[frame.block == b]
+        ax.scatter(part[x], part[y], s=16, color=color, zorder=2, label=f"after reading {part.symbol.iloc[0]}")
+    if annotate:
+        for label, row in frame.groupby("label")[[x, y]].mean().iterrows():
+            ax.annotate(label, (row[x], row[y]), xytext=(3, 3), textcoords="offset points", fontsize=7)
+    ax.set(xlabel=x, ylabel=y, title=title)
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+def plot_states_3d(frame: pd.DataFrame, cols: Sequence[str], ax=None, title: str = ""):
+    """The trajectory of three state components in 3-D, coloured by block."""
+    ax = ax or plt.figure(figsize=(5, 5)).add_subplot(projection="3d")
+    ax.plot(*(frame[c] for c in cols), color="0.8", lw=0.8)
+    for b, color in enumerate(BLOCK_COLORS[: frame.block.max() + 1]):
+        part = frame[frame.block == b]
+        ax.scatter(*(part[c] for c in cols), s=12, color=color, label=f"after reading {part.symbol.iloc[0]}")
+    ax.set(xlabel=cols[0], ylabel=cols[1], zlabel=cols[2], title=title)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_series(
+    frame: pd.DataFrame, columns: Sequence[str], ax: plt.Axes | None = None, ylabel: str = "", title: str = ""
+) -> plt.Axes:
+    """Columns of a run (states or probabilities) along the stream, with the input symbols on the x axis."""
+    ax = ax or plt.subplots(figsize=(10, 3))[1]
+    colors = plt.get_cmap("tab10")(np.arange(len(columns)))
+    for column, color in zip(columns, colors):
+        ax.plot(np.arange(len(frame)), frame[column], marker="o", ms=3, color=color, label=column)
+    ax.set_xticks(np.arange(len(frame)), frame.symbol, fontsize=7)
+    ax.set(xlabel="input symbol", ylabel=ylabel, title=title)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+def plot_probabilities(frame: pd.DataFrame, ax: plt.Axes | None = None, title: str = "") -> plt.Axes:
+    """Predicted next-symbol probabilities along a stream; crosses mark predictable symbols it got wrong."""
+    ax = plot_series(frame, [c for c in frame.columns if c.startswith("p(")], ax, "probability of next symbol", title)
+    wrong = np.flatnonzero(frame.predictable & (frame.next != frame.predicted))
+    ax.scatter(wrong, np.full(len(wrong), 1.05), marker="x", color="black", label="predictable, missed")
+    ax.set_ylim(-0.05, 1.1)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax

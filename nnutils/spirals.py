@@ -1,0 +1,319 @@
+"""Chapter 2's tasks and nets: the two-spirals benchmark, the 3 x 3 grid task, PolarNet, RawNet and grid nets.
+
+Every net here ends in a sigmoid (one output, a probability), so it trains with ``loss="bce"``. Training to
+100% goes through the workbook's one loop, :func:`nnutils.training.fit`, stopped by ``StopAt("train_acc", 1.0)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+from torch import nn
+
+from .models import ACTIVATIONS, activation
+from .training import StopAt, fit, set_seed
+from .unit_maps import forward_with_layers
+
+Tensors = tuple[torch.Tensor, torch.Tensor]
+
+# The plane shown in the spiral figures (a little more than the data's extent).
+SPIRAL_XLIM = (-7.0, 7.0)
+SPIRAL_YLIM = (-6.6, 6.7)
+GRID_LIM = (-0.5, 2.5)
+
+
+class Step(nn.Module):
+    """Heaviside step activation, 1 where the input is >= 0 else 0; forward only (it has no useful gradient)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x >= 0).to(x.dtype)
+
+
+ACTIVATIONS.setdefault("step", Step)  # so that models.activation("step") works once this module is imported
+
+
+# ----------------------------------------------------------------------------------------------- data
+
+
+def two_spirals(n_per_spiral: int = 97, turns: float = 3.0, max_radius: float = 6.5) -> Tensors:
+    """The two-spirals benchmark (Lang and Witbrock, 1988): inputs (2 n, 2) and labels (2 n, 1) in {0, 1}.
+
+    Point i of the first spiral (label 0) has angle ``i * 2 pi turns / (n - 1)`` and a radius that shrinks
+    linearly from ``max_radius`` (to 0.5 in the classic 97-point setting); the second spiral (label 1) is its
+    point reflection through the origin.
+    """
+    if n_per_spiral < 2 or turns <= 0 or max_radius <= 0:
+        raise ValueError("two_spirals needs n_per_spiral >= 2, turns > 0 and max_radius > 0.")
+    i = torch.arange(n_per_spiral, dtype=torch.float64)
+    angle = i * (2 * math.pi * turns / (n_per_spiral - 1))
+    radius = max_radius * (n_per_spiral + 7 - i) / (n_per_spiral + 7)
+    first = torch.stack([radius * torch.sin(angle), radius * torch.cos(angle)], dim=1)
+    x = torch.cat([first, -first]).float()
+    y = torch.cat([torch.zeros(n_per_spiral, 1), torch.ones(n_per_spiral, 1)])
+    return x, y
+
+
+def grid_task() -> Tensors:
+    """The 3 x 3 grid task: the nine points with coordinates in {0, 1, 2}, target 1 where x1 + x2 is odd."""
+    coords = torch.tensor([(a, b) for a in range(3) for b in range(3)], dtype=torch.float32)
+    y = (coords.sum(dim=1, keepdim=True) % 2 == 1).float()
+    return coords, y
+
+
+# --------------------------------------------------------------------------------------------- models
+
+
+def init_normal_(model: nn.Module, scale: float) -> nn.Module:
+    """Draw every parameter (weights and biases) from N(0, scale^2), as the reference code did."""
+    if scale <= 0:
+        raise ValueError(f"The initial-weight scale must be positive, got {scale}.")
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, scale)
+    return model
+
+
+class PolarNet(nn.Module):
+    """(x, y) -> polar (r, angle) -> one hidden layer (tanh) -> sigmoid output."""
+
+    def __init__(self, hidden: int = 10, init_scale: float | None = 0.1, act: str = "tanh"):
+        super().__init__()
+        self.hidden_layers = nn.ModuleList([nn.Sequential(nn.Linear(2, hidden), activation(act))])
+        self.output = nn.Sequential(nn.Linear(hidden, 1), nn.Sigmoid())
+        if init_scale is not None:
+            init_normal_(self, init_scale)
+
+    @staticmethod
+    def to_polar(x: torch.Tensor) -> torch.Tensor:
+        """Cartesian (N, 2) -> (r, angle) with the angle from atan2 in (-pi, pi]."""
+        return torch.stack([x.norm(dim=1), torch.atan2(x[:, 1], x[:, 0])], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.to_polar(x)
+        for layer in self.hidden_layers:
+            h = layer(h)
+        return self.output(h)
+
+
+class RawNet(nn.Module):
+    """Raw (x, y) -> ``depth`` hidden layers of equal size (tanh by default) -> sigmoid output."""
+
+    def __init__(self, hidden: int = 10, init_scale: float | None = 0.1, act: str = "tanh", depth: int = 2):
+        super().__init__()
+        if depth < 1:
+            raise ValueError(f"RawNet needs at least one hidden layer, got depth={depth}.")
+        sizes = [2] + [hidden] * depth
+        self.hidden_layers = nn.ModuleList(
+            nn.Sequential(nn.Linear(a, b), activation(act)) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        self.output = nn.Sequential(nn.Linear(hidden, 1), nn.Sigmoid())
+        if init_scale is not None:
+            init_normal_(self, init_scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.hidden_layers:
+            x = layer(x)
+        return self.output(x)
+
+
+class GridNet(nn.Module):
+    """2 -> hidden -> 1 for the grid task, with the same activation (sigmoid or step) in both layers."""
+
+    def __init__(self, hidden: int = 5, act: str = "sigmoid", init_scale: float | None = 0.15):
+        super().__init__()
+        self.hidden_layers = nn.ModuleList([nn.Sequential(nn.Linear(2, hidden), activation(act))])
+        self.output = nn.Sequential(nn.Linear(hidden, 1), activation(act))
+        if init_scale is not None:
+            init_normal_(self, init_scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(self.hidden_layers[0](x))
+
+
+# Four parallel lines x1 + x2 = 0.5, 1.5, 2.5, 3.5 cut the grid into its five anti-diagonals; unit k is on
+# when x1 + x2 > k - 0.5, so the count of "on" units is x1 + x2 itself. The output adds them with alternating
+# signs (+1 -1 +1 -1): the sum is 1 for x1 + x2 in {1, 3} and 0 for {0, 2, 4}; the bias -0.5 thresholds it.
+HAND_HIDDEN_WEIGHT = [[1.0, 1.0]] * 4
+HAND_HIDDEN_BIAS = [-0.5, -1.5, -2.5, -3.5]
+HAND_OUTPUT_WEIGHT = [[1.0, -1.0, 1.0, -1.0]]
+HAND_OUTPUT_BIAS = [-0.5]
+
+
+def hand_designed_grid_net(act: str = "step", scale: float = 1.0) -> GridNet:
+    """The hand-designed 2-4-1 grid net (four parallel lines, alternating output weights), weights times ``scale``."""
+    net = GridNet(hidden=4, act=act, init_scale=None)
+    values = (HAND_HIDDEN_WEIGHT, HAND_HIDDEN_BIAS, HAND_OUTPUT_WEIGHT, HAND_OUTPUT_BIAS)
+    layers = (net.hidden_layers[0][0], net.output[0])
+    with torch.no_grad():
+        for (w, b), layer in zip(zip(values[::2], values[1::2]), layers):
+            layer.weight.copy_(scale * torch.tensor(w))
+            layer.bias.copy_(scale * torch.tensor(b))
+    return net
+
+
+# ---------------------------------------------------------------------------------------- training
+
+
+def train_to_perfect(
+    model: nn.Module,
+    data: Tensors,
+    lr: float = 0.01,
+    batch_size: int = 97,
+    max_epochs: int = 20_000,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+    callbacks: Sequence[Callable] = (),
+    verbose: bool = True,
+    name: str = "",
+) -> dict:
+    """Train with BCE and Adam until training accuracy is 100% or ``max_epochs``; returns a summary dict.
+
+    The summary has ``epochs`` (the epoch reached, ``len(history)``), ``solved``, ``train_acc``, ``train_loss``,
+    ``seconds`` and the ``history``. Accuracy is measured on the batches during the epoch, as the reference did.
+    """
+    start = time.perf_counter()
+    history = fit(
+        model,
+        data,
+        loss="bce",
+        optimizer="adam",
+        lr=lr,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        epochs=max_epochs,
+        eval_every=0,
+        seed=seed,
+        callbacks=[StopAt("train_acc", 1.0), *callbacks],
+    )
+    seconds = time.perf_counter() - start
+    summary = {
+        "epochs": len(history),
+        "solved": history.last("train_acc") >= 1.0,
+        "train_acc": history.last("train_acc"),
+        "train_loss": history.last("train_loss"),
+        "seconds": seconds,
+        "history": history,
+    }
+    if verbose:
+        label = name or type(model).__name__
+        state = "reached 100%" if summary["solved"] else f"stopped at {100 * summary['train_acc']:.1f}%"
+        print(f"{label}: {state} after {summary['epochs']} epochs ({seconds:.1f} s)")
+    return summary
+
+
+def seed_search(
+    build: Callable[..., nn.Module],
+    data: Tensors,
+    grid: dict[str, Sequence],
+    seeds: Sequence[int],
+    **train_options,
+) -> pd.DataFrame:
+    """Train ``build(**setting)`` for every setting in the product of ``grid`` and every seed; one row per run.
+
+    ``grid`` maps constructor or training keywords (``lr``, ``batch_size``) to values; the rows hold the
+    setting, the seed, the epoch reached and whether it reached 100%.
+    """
+    if not grid or not seeds:
+        raise ValueError("seed_search needs a non-empty grid of settings and at least one seed.")
+    train_keys = {"lr", "batch_size", "max_epochs", "weight_decay"}
+    names = list(grid)
+    rows = []
+    for values in itertools.product(*(list(grid[k]) for k in names)):
+        setting = dict(zip(names, values))
+        model_kw = {k: v for k, v in setting.items() if k not in train_keys}
+        train_kw = {**train_options, **{k: v for k, v in setting.items() if k in train_keys}}
+        for seed in seeds:
+            set_seed(seed)
+            model = build(**model_kw)
+            label = ", ".join(f"{k}={v}" for k, v in setting.items()) + f", seed={seed}"
+            summary = train_to_perfect(model, data, seed=seed, name=label, **train_kw)
+            rows.append({**setting, "seed": seed, **{k: summary[k] for k in ("epochs", "solved", "train_acc")}})
+    return pd.DataFrame(rows)
+
+
+def summarize_search(runs: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
+    """Per setting: runs, how many reached 100% and the median / min / max epoch reached.
+
+    A failed run counts with the epoch cap it stopped at, so with failures the median is a lower bound.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    missing = set(by) - set(runs.columns)
+    if missing:
+        raise ValueError(f"Columns {sorted(missing)} are not in the runs table: it has {list(runs.columns)}.")
+
+    def one(group: pd.DataFrame) -> pd.Series:
+        epochs = group["epochs"]
+        return pd.Series(
+            {
+                "runs": len(group),
+                "solved": int(group["solved"].sum()),
+                "failed": int((~group["solved"]).sum()),
+                "median_epochs": float(epochs.median()),
+                "min_epochs": int(epochs.min()),
+                "max_epochs": int(epochs.max()),
+            }
+        )
+
+    table = runs.groupby(by, sort=True)[["epochs", "solved"]].apply(one).reset_index()
+    return table.astype({k: int for k in ("runs", "solved", "failed", "min_epochs", "max_epochs")})
+
+
+def smallest_reliable(summary: pd.DataFrame, by: str = "hidden") -> int | None:
+    """The smallest value of ``by`` whose runs all reached 100% (None if none did)."""
+    reliable = summary.loc[summary["failed"] == 0, by]
+    return int(reliable.min()) if len(reliable) else None
+
+
+def predict_labels(model: nn.Module, x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """The model's 0/1 decisions (output >= threshold) on x, as floats shaped like the targets."""
+    model.eval()
+    with torch.no_grad():
+        return (model(x) >= threshold).float()
+
+
+def plot_epochs(
+    runs: pd.DataFrame, by: str, cap: int, ax: plt.Axes | None = None, title: str = "", xlabel: str | None = None
+) -> plt.Axes:
+    """Epochs to 100% against one setting: dots for successes, crosses at the cap for failures, median line."""
+    if by not in runs.columns:
+        raise ValueError(f"Column {by!r} is not in the runs table: it has {list(runs.columns)}.")
+    ax = ax or plt.subplots(figsize=(5.5, 3.4))[1]
+    ok, failed = runs[runs["solved"]], runs[~runs["solved"]]
+    ax.scatter(ok[by], ok["epochs"], s=18, alpha=0.7, label="reached 100%")
+    if len(failed):
+        ax.scatter(failed[by], failed["epochs"], marker="x", color="crimson", s=30, label=f"failed (cap {cap})")
+    medians = runs.groupby(by)["epochs"].median()
+    ax.plot(medians.index, medians.values, color="k", lw=1, label="median")
+    ax.axhline(cap, color="crimson", lw=0.6, ls=":")
+    ax.set_ylim(0, cap * 1.05)
+    ax.set(xlabel=xlabel or by, ylabel="epochs to 100% training accuracy", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def grid_net_table(net: nn.Module) -> pd.DataFrame:
+    """A 2-H-1 net's weights, one row per hidden unit: input weights, bias and the weight to the output."""
+    first, out = net.hidden_layers[0][0], net.output[0]
+    w, b, v = (t.detach().cpu().numpy() for t in (first.weight, first.bias, out.weight[0]))
+    table = pd.DataFrame({"w_x1": w[:, 0], "w_x2": w[:, 1], "bias": b, "w_out": v})
+    table.index = [f"unit {k + 1}" for k in range(len(table))]
+    table.index.name = f"output bias {float(out.bias[0]):.3f}"
+    return table
+
+
+def grid_truth_table(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
+    """Each point of a 2-input task with its target, every hidden unit's activation and the net's output."""
+    output, hidden = forward_with_layers(net, x)
+    table = pd.DataFrame({"x1": x[:, 0].numpy(), "x2": x[:, 1].numpy(), "target": y[:, 0].numpy()})
+    for k, h in enumerate(hidden[0].T):
+        table[f"h{k + 1}"] = h.numpy().round(3)
+    table["output"] = output[:, 0].numpy().round(3)
+    table["right"] = (output[:, 0] >= 0.5).float().numpy() == table["target"]
+    return table
