@@ -12,11 +12,13 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv book execute site test lint format clean
+.PHONY: help venv book execute site bench test lint format clean
 
 help:
-	@echo "make book      execute every notebook (PROFILE=$(PROFILE)) and render the site into $(BUILD)/html"
+	@echo "make book      execute the notebooks that changed (PROFILE=$(PROFILE)) and render the site into $(BUILD)/html"
+	@echo "               JOBS=N notebooks at a time (default: one per core); FORCE=1 re-runs every notebook"
 	@echo "make test      lint, unit tests and notebook regression tests (ci profile)"
+	@echo "make bench     time the training loops and write book/benchmarks.json (the appendix's table)"
 	@echo "make lab       open the notebooks in JupyterLab"
 	@echo "make clean     remove $(BUILD)"
 
@@ -29,24 +31,23 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# Execute each notebook with papermill into the build folder; the sources stay as committed.
+# Execute the notebooks with papermill into $(EXEC), several at a time; a notebook whose source, profile and
+# nnutils sources are unchanged since its last successful run is skipped. The sources stay as committed.
+BUILD_JOBS := $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS))
 execute: venv
-	@mkdir -p $(EXEC)/notebooks $(BUILD)/results
-	@for nb in $(NOTEBOOKS); do \
-	  echo "== executing $$nb (profile $(PROFILE))"; \
-	  NNUTILS_PROGRESS=0 NNUTILS_RESULTS=$(abspath $(BUILD)/results) $(VENV)/bin/papermill "$$nb" "$(EXEC)/$$nb" \
-	    -p profile $(PROFILE) --cwd notebooks --kernel python3 --no-progress-bar || exit 1; \
-	done
+	$(PY) -m nnutils.build --profile $(PROFILE) $(BUILD_JOBS) $(if $(FORCE),--force) --build $(BUILD)
 
 # Render the executed copies (notebook execution is off in _config.yml).
 site: venv
-	@mkdir -p $(EXEC)
-	cp _config.yml _toc.yml $(EXEC)/
-	cp -r book $(EXEC)/
+	$(PY) -m nnutils.build --stage-only --build $(BUILD)
 	$(VENV)/bin/jupyter-book build $(EXEC) --path-output . --keep-going
 	@echo "The site is in $(BUILD)/html/index.html"
 
 book: execute site
+
+# Time the training loops against the reports' style of loop; the appendix page renders book/benchmarks.json.
+bench: venv
+	$(PY) -m nnutils.bench
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks
@@ -59,9 +60,13 @@ format: venv
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# Unit tests and every notebook under nbval in the ci profile (NNUTILS_PROFILE overrides the parameter).
+# Unit tests and every notebook under nbval in the ci profile (NNUTILS_PROFILE overrides the parameter), then the
+# site built in the ci profile and opened page by page in headless Chromium.
 test: lint
-	NNUTILS_PROFILE=ci NNUTILS_PROGRESS=0 $(PY) -m pytest -n $(JOBS) --dist loadfile tests notebooks --nbval-lax
+	NNUTILS_PROFILE=ci NNUTILS_PROGRESS=0 $(PY) -m pytest -n $(JOBS) --dist loadfile tests notebooks --nbval-lax \
+	  --ignore=tests/test_site_browser.py
+	$(MAKE) book PROFILE=ci
+	NNUTILS_BROWSER_TEST=1 $(PY) -m pytest tests/test_site_browser.py
 
 clean:
 	rm -rf $(BUILD)

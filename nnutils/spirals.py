@@ -6,7 +6,6 @@ Every net here ends in a sigmoid (one output, a probability), so it trains with 
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from . import sweep
 from .models import ACTIVATIONS, activation
 from .training import StopAt, fit, set_seed
 from .unit_maps import forward_with_layers
@@ -122,6 +122,18 @@ class RawNet(nn.Module):
         return self.output(x)
 
 
+# The further experiments' RawNet variants: name -> (activation, number of hidden layers).
+RAW_VARIANTS = {"baseline": ("tanh", 2), "full_batch": ("tanh", 2), "relu": ("relu", 2), "three_layers": ("tanh", 3)}
+
+
+def raw_variant(variant: str, hidden: int = 12, init_scale: float = 0.1) -> RawNet:
+    """The RawNet of one further experiment (see ``RAW_VARIANTS``); the batch size is a training setting."""
+    if variant not in RAW_VARIANTS:
+        raise ValueError(f"Unknown RawNet variant {variant!r}: choose one of {', '.join(RAW_VARIANTS)}.")
+    act, depth = RAW_VARIANTS[variant]
+    return RawNet(hidden, init_scale=init_scale, act=act, depth=depth)
+
+
 class GridNet(nn.Module):
     """2 -> hidden -> 1 for the grid task, with the same activation (sigmoid or step) in both layers."""
 
@@ -207,34 +219,48 @@ def train_to_perfect(
     return summary
 
 
+TRAIN_KEYS = frozenset({"lr", "batch_size", "max_epochs", "weight_decay"})
+
+
+def search_trial(build: Callable[..., nn.Module], data: Tensors, setting: dict, seed: int, train_options: dict) -> dict:
+    """One run of a search, seeded from ``seed``: build the net for ``setting``, train it, return its table row.
+
+    Module-level (picklable) so that :func:`nnutils.sweep.run_trials` can send it to another process.
+    """
+    model_kw = {k: v for k, v in setting.items() if k not in TRAIN_KEYS}
+    train_kw = {**train_options, **{k: v for k, v in setting.items() if k in TRAIN_KEYS}}
+    set_seed(seed)
+    model = build(**model_kw)
+    summary = train_to_perfect(model, data, seed=seed, **train_kw)
+    return {**setting, "seed": seed, **{k: summary[k] for k in ("epochs", "solved", "train_acc", "seconds")}}
+
+
 def seed_search(
     build: Callable[..., nn.Module],
     data: Tensors,
-    grid: dict[str, Sequence],
+    grid: dict[str, Sequence] | Sequence[dict],
     seeds: Sequence[int],
+    n_jobs: int | None = None,
     **train_options,
 ) -> pd.DataFrame:
     """Train ``build(**setting)`` for every setting in the product of ``grid`` and every seed; one row per run.
 
-    ``grid`` maps constructor or training keywords (``lr``, ``batch_size``) to values; the rows hold the
-    setting, the seed, the epoch reached and whether it reached 100%.
+    ``grid`` maps constructor or training keywords (``lr``, ``batch_size``) to values (or is a list of settings,
+    each a keyword dict, when they are not a product); the rows hold the
+    setting, the seed, the epoch reached, whether it reached 100% and the seconds it took. The runs go through
+    :func:`nnutils.sweep.run_trials` on ``n_jobs`` workers (default ``nnutils.sweep.default_jobs()``); each
+    seeds itself, so the table (apart from ``seconds``) is the same for any ``n_jobs``.
     """
     if not grid or not seeds:
         raise ValueError("seed_search needs a non-empty grid of settings and at least one seed.")
-    train_keys = {"lr", "batch_size", "max_epochs", "weight_decay"}
-    names = list(grid)
-    rows = []
-    for values in itertools.product(*(list(grid[k]) for k in names)):
-        setting = dict(zip(names, values))
-        model_kw = {k: v for k, v in setting.items() if k not in train_keys}
-        train_kw = {**train_options, **{k: v for k, v in setting.items() if k in train_keys}}
-        for seed in seeds:
-            set_seed(seed)
-            model = build(**model_kw)
-            label = ", ".join(f"{k}={v}" for k, v in setting.items()) + f", seed={seed}"
-            summary = train_to_perfect(model, data, seed=seed, name=label, **train_kw)
-            rows.append({**setting, "seed": seed, **{k: summary[k] for k in ("epochs", "solved", "train_acc")}})
-    return pd.DataFrame(rows)
+    settings = sweep.grid(**grid) if isinstance(grid, dict) else [dict(s) for s in grid]
+    train_options = {"verbose": False, **train_options}
+    trials = [
+        {"build": build, "data": data, "setting": setting, "seed": seed, "train_options": train_options}
+        for setting in settings
+        for seed in seeds
+    ]
+    return pd.DataFrame(sweep.run_trials(search_trial, trials, n_jobs=n_jobs))
 
 
 def summarize_search(runs: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:

@@ -214,3 +214,12 @@ def test_gradient_table_reports_small_errors():
         {"dense": (Dense(4, 2, rng=rng), rng.standard_normal((3, 4))), "tanh": (Tanh(0.5), rng.standard_normal((3, 4)))}
     )
     assert (table["vs finite differences"] < FD_TOL).all() and (table["vs PyTorch autograd"] < TORCH_TOL).all()
+
+
+def test_loss_gradient_table_reports_small_errors():
+    from nnutils.scratch.gradcheck import loss_gradient_table
+
+    rng = np.random.default_rng(10)
+    table = loss_gradient_table(rng.standard_normal((5, 4)), rng.integers(0, 4, 5))
+    assert len(table) == 2
+    assert (table["vs finite differences"] < FD_TOL).all() and (table["vs PyTorch autograd"] < TORCH_TOL).all()

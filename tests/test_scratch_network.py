@@ -136,6 +136,19 @@ def test_experiment_helpers():
     assert deconvolve(net, x[:4]).shape == (4, 2, 6, 6)
 
 
+def test_sweeps_and_cross_validation_give_the_same_numbers_in_parallel():
+    x, y = toy_images(120)
+    vary, fixed = {"l2": [0.0, 0.1], "hidden": [(4,), (5, 3)]}, dict(lr=0.3, epochs=2, seed=1)
+    one = sweep((x, y), (x, y), vary, n_jobs=1, **fixed)
+    two = sweep((x, y), (x, y), vary, n_jobs=2, **fixed)
+    assert list(one["hidden"]) == [(4,), (5, 3), (4,), (5, 3)]
+    assert one.drop(columns="seconds").equals(two.drop(columns="seconds"))
+    folds_one = cross_validate(x, y, k=3, n_jobs=1, hidden=(4,), lr=0.3, epochs=2)
+    folds_two = cross_validate(x, y, k=3, n_jobs=2, hidden=(4,), lr=0.3, epochs=2)
+    assert folds_one.drop(columns="seconds").equals(folds_two.drop(columns="seconds"))
+    assert list(folds_one["fold"]) == [1, 2, 3]
+
+
 @pytest.mark.parametrize(
     "call, match",
     [

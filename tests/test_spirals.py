@@ -1,5 +1,6 @@
 """Chapter 2: the two-spirals and grid data, the nets, the hand-designed grid net and the unit maps."""
 
+import functools
 import math
 
 import matplotlib
@@ -21,6 +22,7 @@ from nnutils.spirals import (
     grid_task,
     hand_designed_grid_net,
     predict_labels,
+    raw_variant,
     seed_search,
     smallest_reliable,
     summarize_search,
@@ -126,6 +128,25 @@ def test_seed_search_and_summary():
     assert smallest_reliable(pd.DataFrame({"hidden": [1, 5], "failed": [2, 0]})) == 5
     with pytest.raises(ValueError, match="columns|Columns"):
         summarize_search(runs, "width")
+
+
+def test_seed_search_is_the_same_sequential_and_parallel():
+    x, y = two_spirals(n_per_spiral=20)
+    options = dict(grid={"hidden": [2, 4]}, seeds=[0, 1], lr=0.02, batch_size=20, max_epochs=15)
+    sequential = seed_search(PolarNet, (x, y), n_jobs=1, **options).drop(columns="seconds")
+    parallel = seed_search(PolarNet, (x, y), n_jobs=2, **options).drop(columns="seconds")
+    pd.testing.assert_frame_equal(sequential, parallel)
+    assert sequential[["hidden", "seed"]].values.tolist() == [[2, 0], [2, 1], [4, 0], [4, 1]]
+
+
+def test_seed_search_takes_a_list_of_settings_and_raw_variants():
+    x, y = two_spirals(n_per_spiral=10)
+    settings = [{"variant": "relu", "batch_size": 10}, {"variant": "three_layers", "batch_size": 20}]
+    runs = seed_search(functools.partial(raw_variant, hidden=3), (x, y), settings, seeds=[0], max_epochs=3)
+    assert runs["variant"].tolist() == ["relu", "three_layers"] and runs["batch_size"].tolist() == [10, 20]
+    assert len(raw_variant("three_layers", hidden=3).hidden_layers) == 3
+    with pytest.raises(ValueError, match="variant"):
+        raw_variant("sigmoid")
 
 
 def test_unit_maps_shapes_and_plot():

@@ -4,7 +4,6 @@ to PyTorch (same weights in ``nnutils.models.MLP``), filter snapshots and the de
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Sequence
 
@@ -14,6 +13,7 @@ import torch
 
 from .. import data
 from ..models import MLP
+from ..sweep import grid, run_trials
 from .layers import Conv2D
 from .network import Network, cnn, first_of, mlp
 from .sgd import evaluate, fit
@@ -77,45 +77,66 @@ def train_mlp(
     return net, fit(net, train, test, seed=seed, **fit_options)
 
 
-def sweep(train: tuple, test: tuple, vary: dict[str, Sequence], **fixed) -> pd.DataFrame:
-    """Train one MLP per combination of the values in ``vary`` (a grid), everything else ``fixed``; one row each."""
-    names, rows = list(vary), []
-    for values in itertools.product(*vary.values()):
-        setting = dict(zip(names, values))
-        net, history = train_mlp(train, test, **{**fixed, **setting})
-        train_loss, train_acc = evaluate(net, *train, fixed.get("loss", "cross_entropy"))
-        rows.append(
-            {
-                **setting,
-                "train_acc": train_acc,
-                "test_acc": history.test_acc[-1],
-                "train_loss": train_loss,
-                "test_loss": history.test_loss[-1],
-                "epochs": len(history),
-                "seconds": sum(history.seconds),
-            }
-        )
-    return pd.DataFrame(rows)
+def mlp_trial(train: tuple, test: tuple, **setting) -> dict:
+    """One sweep trial (module level, so that parallel workers can run it): train ``train_mlp``, one table row."""
+    net, history = train_mlp(train, test, **setting)
+    train_loss, train_acc = evaluate(net, *train, setting.get("loss", "cross_entropy"))
+    chosen = {k: v for k, v in setting.items() if k not in ("train", "test")}
+    return chosen | {
+        "train_acc": train_acc,
+        "test_acc": history.test_acc[-1],
+        "train_loss": train_loss,
+        "test_loss": history.test_loss[-1],
+        "epochs": len(history),
+        "seconds": sum(history.seconds),
+    }
 
 
-def cross_validate(x: np.ndarray, y: np.ndarray, k: int = 5, seed: int = 0, **setting) -> pd.DataFrame:
-    """k-fold cross-validation of one MLP setting: each fold is held out once; one row per fold."""
+def sweep(train: tuple, test: tuple, vary: dict[str, Sequence], n_jobs: int | None = None, **fixed) -> pd.DataFrame:
+    """Train one MLP per combination of the values in ``vary`` (a grid), everything else ``fixed``; one row each.
+
+    The trials run through ``nnutils.sweep.run_trials`` (``n_jobs`` workers, default ``NNUTILS_JOBS``); every trial
+    seeds itself, so the table is the same whatever the number of workers.
+    """
+    trials = [{"train": train, "test": test, **fixed, **combo} for combo in grid(**vary)]
+    rows = run_trials(mlp_trial, trials, n_jobs=n_jobs)
+    return pd.DataFrame([{k: row[k] for k in [*vary, *METRICS]} for row in rows])
+
+
+METRICS = ("train_acc", "test_acc", "train_loss", "test_loss", "epochs", "seconds")
+
+
+def fold_trial(x: np.ndarray, y: np.ndarray, kept: np.ndarray, held: np.ndarray, fold: int, **setting) -> dict:
+    """One cross-validation fold (module level, for parallel workers): train on ``kept``, test on ``held``."""
+    net, history = train_mlp((x[kept], y[kept]), (x[held], y[held]), **setting)
+    return {
+        "fold": fold,
+        "train_acc": evaluate(net, x[kept], y[kept])[1],
+        "test_acc": history.test_acc[-1],
+        "seconds": sum(history.seconds),
+    }
+
+
+def cross_validate(
+    x: np.ndarray, y: np.ndarray, k: int = 5, seed: int = 0, n_jobs: int | None = None, **setting
+) -> pd.DataFrame:
+    """k-fold cross-validation of one MLP setting: each fold is held out once; one row per fold (run in parallel)."""
     if not 2 <= k <= len(y):
         raise ValueError(f"k must lie between 2 and the number of examples ({len(y)}), not {k}.")
     folds = np.array_split(np.random.default_rng(seed).permutation(len(y)), k)
-    rows = []
-    for i, held in enumerate(folds):
-        kept = np.concatenate([f for j, f in enumerate(folds) if j != i])
-        net, history = train_mlp((x[kept], y[kept]), (x[held], y[held]), seed=seed, **setting)
-        rows.append(
-            {
-                "fold": i + 1,
-                "train_acc": evaluate(net, x[kept], y[kept])[1],
-                "test_acc": history.test_acc[-1],
-                "seconds": sum(history.seconds),
-            }
-        )
-    return pd.DataFrame(rows)
+    trials = [
+        {
+            "x": x,
+            "y": y,
+            "kept": np.concatenate([f for j, f in enumerate(folds) if j != i]),
+            "held": held,
+            "fold": i + 1,
+            "seed": seed,
+            **setting,
+        }
+        for i, held in enumerate(folds)
+    ]
+    return pd.DataFrame(run_trials(fold_trial, trials, n_jobs=n_jobs))
 
 
 # Report 003's activation settings: tanh slope 0.5, leaky ReLU leak 0.01, sigmoid slope 0.7 (0.05 on the output).

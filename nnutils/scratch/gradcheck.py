@@ -109,3 +109,31 @@ def gradient_table(cases: dict[str, tuple[Layer, np.ndarray]]):
         fd, tt = check_layer(layer, x), check_against_torch(layer, x)
         rows.append({"layer": name, "vs finite differences": max(fd.values()), "vs PyTorch autograd": max(tt.values())})
     return pd.DataFrame(rows).set_index("layer")
+
+
+def loss_gradient_table(out: np.ndarray, labels: np.ndarray):
+    """Each loss's gradient with respect to the output (float64), against finite differences and PyTorch autograd."""
+    import pandas as pd
+    import torch
+    import torch.nn.functional as F
+
+    from .losses import make_loss, one_hot
+
+    twins = {
+        "softmax cross-entropy": ("cross_entropy", lambda z, y: F.cross_entropy(z, y)),
+        "mean squared error (one-hot)": (
+            "mse",
+            lambda z, y: 0.5 * ((z - torch.from_numpy(one_hot(labels, out.shape[1]))) ** 2).sum(1).mean(),
+        ),
+    }
+    rows = []
+    for name, (key, twin) in twins.items():
+        loss = make_loss(key)
+        fd = check_loss(loss, out, labels)
+        value, ours = loss.forward(out, labels), loss.backward()
+        zt = torch.tensor(out, dtype=torch.float64, requires_grad=True)
+        theirs = twin(zt, torch.from_numpy(labels))
+        theirs.backward()
+        tt = max(relative_error(np.array(value), theirs.detach().numpy()), relative_error(ours, zt.grad.numpy()))
+        rows.append({"loss": name, "vs finite differences": fd, "vs PyTorch autograd": tt})
+    return pd.DataFrame(rows).set_index("loss")

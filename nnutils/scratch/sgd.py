@@ -64,10 +64,10 @@ def fit(
     """Train ``net`` in place with mini-batch SGD; returns the per-epoch history.
 
     ``shuffle=False`` presents the examples in their fixed order every epoch. ``early_stopping=k`` stops after k
-    epochs without an improvement larger than ``min_delta``. ``eval_train`` re-measures the whole training set
-    after each epoch (else the batches' running values are kept). ``track_delta=i`` records the mean norm, per
-    example, of dL/d(output of layer i) (e.g. a convolution's deltas). A callback ``cb(epoch, net, history)``
-    runs after each epoch and may return True to stop.
+    epochs without an improvement larger than ``min_delta`` and restores the best weights (the history keeps the
+    later epochs). ``eval_train`` re-measures the whole training set after each epoch (else the batches' running
+    values are kept). ``track_delta=i`` records the mean norm, per example, of dL/d(output of layer i) (e.g. a
+    convolution's deltas). A callback ``cb(epoch, net, history)`` runs after each epoch; True stops training.
     """
     x, y = train
     if len(x) != len(y) or len(y) == 0:

@@ -1,0 +1,303 @@
+"""Benchmarks for the book's appendix: the training loop against the reports' style of loop, FLOP rates, NumPy vs
+PyTorch, and the notebooks' running times.
+
+    python -m nnutils.bench [--examples 10000] [--epochs 2] [--threads N]
+
+writes ``book/benchmarks.json`` (one entry per device, merged with earlier runs) and ``book/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import data, training
+from .models import MLP, NetConv, NetFull, NetLin
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+MODELS: dict[str, Callable[[], nn.Module]] = {"NetLin": NetLin, "NetFull": NetFull, "NetConv": NetConv}
+GOALS = {"NetLin": 5.0, "NetFull": 5.0}  # fit at least this many times faster than the reference loop
+CONV_SLACK = 1.10  # NetConv: fit at most 10% slower than a bare loop over preloaded tensors
+
+
+def forward_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
+    """Floating-point operations of one forward pass, counted from the shapes of the Conv2d and Linear layers.
+
+    A multiply-add counts as 2; biases, activations and pooling are left out (a few percent at most).
+    """
+    total = 0
+
+    def count(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            total += 2 * output.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            total += 2 * output.numel() * module.in_features
+
+    if len(input_shape) < 2 or any(int(s) < 1 for s in input_shape):
+        raise ValueError(f"input_shape must be a batch shape such as (1, 1, 28, 28), got {input_shape}.")
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(input_shape))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return total
+
+
+def training_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
+    """Operations of one training step: the forward pass plus a backward pass of about twice its cost."""
+    return 3 * forward_flops(model, input_shape)
+
+
+def matmul_rate(n: int = 1024, repeats: int = 5, device: str = "cpu") -> float:
+    """The machine's float32 matrix-multiply rate in FLOP/s (best of ``repeats`` n x n products)."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    best = min(timed(device, lambda: a @ b) for _ in range(repeats + 1))  # (the first product warms up)
+    return 2 * n**3 / best
+
+
+def _sync(device: str) -> None:
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+class ReportStyleDataset(torch.utils.data.Dataset):
+    """The reports' way: each example turned into a normalised float tensor one at a time, when it is asked for."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray):
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        x = torch.from_numpy(self.images[i].astype(np.float32) / 255.0).unsqueeze(0)
+        return (x - 0.5) / 0.5, int(self.labels[i])
+
+
+def reference_epoch(model: nn.Module, loader: torch.utils.data.DataLoader, optimizer, device: str) -> None:
+    """One epoch of the reports' loop (batches from a DataLoader, moved to the device one by one)."""
+    model.train()
+    for xb, yb in loader:
+        xb, yb = xb.to(device), yb.to(device)
+        optimizer.zero_grad()
+        loss = F.nll_loss(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+
+
+def bare_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer, batch_size: int) -> None:
+    """One epoch of the barest loop over preloaded tensors: shuffled index slices, no bookkeeping."""
+    model.train()
+    order = torch.randperm(len(y), device=x.device)
+    for i in range(0, len(y), batch_size):
+        index = order[i : i + batch_size]
+        optimizer.zero_grad()
+        F.nll_loss(model(x[index]), y[index]).backward()
+        optimizer.step()
+
+
+def timed(device: str, step: Callable[[], object]) -> float:
+    """Seconds that ``step()`` takes: with one CPU thread, this process's CPU time (so that other programs' load
+    does not count); with several threads or on a GPU, wall time."""
+    clock = time.process_time if _cpu_clock(device) else time.perf_counter
+    _sync(device)
+    start = clock()
+    step()
+    _sync(device)
+    return clock() - start
+
+
+def _cpu_clock(device: str) -> bool:
+    return not str(device).startswith("cuda") and torch.get_num_threads() == 1
+
+
+def _sgd(model: nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
+
+
+def time_loops(name: str, images: np.ndarray, labels: np.ndarray, epochs: int, device: str) -> dict[str, float]:
+    """Best seconds per epoch of the fit loop, the reference loop and the bare loop for one model; the three
+    alternate epoch by epoch, so that a change in the machine's load hits them alike."""
+    x = torch.from_numpy(images).unsqueeze(1).float().div(255.0).sub(0.5).div(0.5)  # preloaded once, as fit wants
+    y = torch.from_numpy(labels)
+    loader = torch.utils.data.DataLoader(ReportStyleDataset(images, labels), batch_size=64, shuffle=True)
+    models = {}
+    for loop in ("fit", "reference", "bare"):
+        training.set_seed(0)
+        models[loop] = MODELS[name]().to(device)
+    opt_ref, opt_bare, xd, yd = _sgd(models["reference"]), _sgd(models["bare"]), x.to(device), y.to(device)
+    fit_options = {"lr": 0.01, "momentum": 0.5, "epochs": 1, "device": device, "progress": False}
+    steps = {
+        "fit": lambda: training.fit(models["fit"], (x, y), **fit_options),
+        "reference": lambda: reference_epoch(models["reference"], loader, opt_ref, device),
+        "bare": lambda: bare_epoch(models["bare"], xd, yd, opt_bare, 64),
+    }
+    times: dict[str, list[float]] = {loop: [] for loop in steps}
+    for _ in range(epochs):
+        for loop, step in steps.items():
+            times[loop].append(timed(device, step))
+    return {loop: min(values) for loop, values in times.items()}
+
+
+def time_scratch_vs_torch(x: np.ndarray, y: np.ndarray, epochs: int) -> dict[str, float]:
+    """CPU seconds per epoch of chapter 4's NumPy MLP (784-64-10, sigmoid) and the same MLP trained by ``fit``."""
+    from . import scratch
+
+    net = scratch.mlp((784, 64, 10), act="sigmoid", seed=0, dtype=np.float32)
+    training.set_seed(0)
+    model, xt, yt = MLP(784, (64,), 10, act="sigmoid"), torch.from_numpy(x), torch.from_numpy(y)
+    numpy_times, torch_times = [], []
+    for _ in range(epochs):
+        numpy_times.append(timed("cpu", lambda: scratch.fit(net, (x, y), lr=0.5, batch_size=64, epochs=1, seed=0)))
+        torch_times.append(
+            timed("cpu", lambda: training.fit(model, (xt, yt), lr=0.5, epochs=1, device="cpu", progress=False))
+        )
+    return {"numpy": min(numpy_times), "torch": min(torch_times)}
+
+
+def run(examples: int = 10_000, epochs: int = 2, device: str = "auto") -> dict:
+    """Every measurement on one device; times are per epoch of ``examples`` KMNIST training images."""
+    if examples < 64 or epochs < 1:
+        raise ValueError(f"Need examples >= 64 and epochs >= 1, got {examples} and {epochs}.")
+    device = str(training.get_device(device))
+    kmnist = data.load("KMNIST", "train")
+    images, labels = kmnist.images[:examples].numpy(), kmnist.labels[:examples].numpy()
+    entry: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores"
+        + (f", {torch.cuda.get_device_name()}" if device.startswith("cuda") else ""),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "examples": len(labels),
+        "models": {},
+    }
+    for name in MODELS:
+        loops = time_loops(name, images, labels, epochs, device)
+        print(f"{name}: " + ", ".join(f"{k} {v:.2f} s" for k, v in loops.items()), flush=True)
+        entry["models"][name] = loops
+    conv_ops = training_flops(NetConv()) * len(labels)
+    entry["netconv_flops_per_s"] = conv_ops / entry["models"]["NetConv"]["fit"]
+    entry["clock"] = "CPU time of the benchmark process" if _cpu_clock(device) else "wall time"
+    entry["matmul_flops_per_s"] = matmul_rate(device=device)
+    if device == "cpu":
+        x = kmnist.tensors(normalize=False)[0][:examples].numpy()
+        entry["scratch_mlp"] = time_scratch_vs_torch(x, labels, epochs)
+    return {device.split(":")[0]: entry}
+
+
+def _seconds(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:.2f} s"
+
+
+def _cell(entry: dict | None, fn: Callable[[dict], str]) -> str:
+    try:
+        return fn(entry) if entry else "not measured"
+    except KeyError:
+        return "not measured"
+
+
+def speedup(entry: dict, name: str) -> float:
+    """How many times faster ``fit`` ran an epoch than the reference loop."""
+    return entry["models"][name]["reference"] / entry["models"][name]["fit"]
+
+
+def conv_overhead(entry: dict) -> float:
+    """NetConv's epoch time with ``fit`` over the bare loop's (1.0 = equal)."""
+    return entry["models"]["NetConv"]["fit"] / entry["models"]["NetConv"]["bare"]
+
+
+def verdicts(entry: dict) -> dict[str, str]:
+    """For each goal: "met", or by how much it was missed."""
+    out = {}
+    for name, goal in GOALS.items():
+        ratio = speedup(entry, name)
+        out[name] = "met" if ratio >= goal else f"missed: {ratio:.1f}x, {goal / ratio:.1f}x short of {goal:.0f}x"
+    over = conv_overhead(entry)
+    out["NetConv"] = "met" if over <= CONV_SLACK else f"missed by {100 * (over - CONV_SLACK):.0f} percentage points"
+    return out
+
+
+def table(results: dict) -> pd.DataFrame:
+    """One row per measurement, a column per device ("not measured" where that device has no run), goal, verdict."""
+    cpu, gpu = results.get("cpu"), results.get("cuda")
+    judged = verdicts(cpu) if cpu else {}
+    rows = []
+
+    def add(measure: str, fn: Callable[[dict], str], goal: str = "", verdict: str = "") -> None:
+        row = {"measure": measure, "CPU": _cell(cpu, fn), "GPU": _cell(gpu, fn)}
+        rows.append({**row, "goal": goal, "CPU verdict": verdict})
+
+    for name in MODELS:
+        for loop in ("fit", "reference", "bare"):
+            add(f"{name}: s/epoch, {loop} loop", lambda e, n=name, k=loop: _seconds(e["models"][n][k]))
+        goal = f">= {GOALS[name]:.0f}x" if name in GOALS else ""
+        add(
+            f"{name}: fit speed-up over reference",
+            lambda e, n=name: f"{speedup(e, n):.1f}x",
+            goal,
+            judged.get(name, "") if goal else "",
+        )
+    add(
+        "NetConv: fit time over bare loop",
+        lambda e: f"{100 * (conv_overhead(e) - 1):+.0f}%",
+        "<= +10%",
+        judged.get("NetConv", ""),
+    )
+    add("NetConv training rate (GFLOP/s)", lambda e: f"{e['netconv_flops_per_s'] / 1e9:.1f}")
+    add("Matrix-multiply rate (GFLOP/s)", lambda e: f"{e['matmul_flops_per_s'] / 1e9:.1f}")
+    add("NetConv rate / matmul rate", lambda e: f"{e['netconv_flops_per_s'] / e['matmul_flops_per_s']:.0%}")
+    add("NumPy MLP 784-64-10: s/epoch", lambda e: _seconds(e["scratch_mlp"]["numpy"]))
+    add("Same MLP in PyTorch (fit): s/epoch", lambda e: _seconds(e["scratch_mlp"]["torch"]))
+    return pd.DataFrame(rows).set_index("measure")
+
+
+def notebook_table(timings: list[dict]) -> pd.DataFrame:
+    """Wall time of each notebook per profile and device (from the build's timings files)."""
+    columns = [f"{p}, {d}" for p in ("ci", "full") for d in ("CPU", "GPU")]
+    cells: dict[str, dict[str, str]] = {}
+    for t in timings:
+        device = "GPU" if str(t["device"]).startswith("cuda") else "CPU"
+        row = cells.setdefault(t["notebook"], dict.fromkeys(columns, "not measured"))
+        row[f"{t['profile']}, {device}"] = _seconds(float(t["seconds"]))
+    frame = pd.DataFrame.from_dict(cells, orient="index", columns=columns)
+    return frame.rename_axis("notebook").sort_index()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nnutils.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--examples", type=int, default=10_000, help="KMNIST training images per epoch")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per loop (the fastest counts)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as in the sweeps)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--out", default=str(BOOK / "benchmarks.json"))
+    args = parser.parse_args(argv)
+    if args.threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {args.threads}.")
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.is_file() else {}
+    results.update(run(args.examples, args.epochs, args.device))
+    out.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    print(table(results).to_string())
+    print(f"Wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

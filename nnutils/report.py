@@ -1,0 +1,231 @@
+"""The book's generated pages: reference figures against the values a build measured, and chapter running times."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+REQUIRED_FIELDS = ("key", "notebook", "figure", "reference", "tolerance", "unit", "source", "comparable")
+STATUSES = ("within tolerance", "outside tolerance", "not comparable", "not measured")
+
+
+def _check_figure(i: int, entry: object) -> dict:
+    """One reference figure, validated: every field present, numbers numeric, a reason when not comparable."""
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"reference figure #{i} should be a mapping of {', '.join(REQUIRED_FIELDS)}, not {entry!r}.")
+    missing = [f for f in REQUIRED_FIELDS if f not in entry]
+    if missing:
+        raise ValueError(f"reference figure #{i} ({entry.get('key', '?')}) lacks {', '.join(missing)}.")
+    for field in ("reference", "tolerance"):
+        if not isinstance(entry[field], (int, float)) or isinstance(entry[field], bool):
+            raise ValueError(f"reference figure {entry['key']}: {field} must be a number, not {entry[field]!r}.")
+    if entry["tolerance"] < 0:
+        raise ValueError(f"reference figure {entry['key']}: tolerance must be >= 0, not {entry['tolerance']}.")
+    if not isinstance(entry["comparable"], bool):
+        raise ValueError(f"reference figure {entry['key']}: comparable must be true or false.")
+    if not entry["comparable"] and not entry.get("reason"):
+        raise ValueError(f"reference figure {entry['key']} is not comparable: give the reason in 'reason'.")
+    return dict(entry)
+
+
+def load_reference_figures(path: str | Path) -> list[dict]:
+    """Read and validate the YAML list of reference figures (``book/reference_figures.yml``)."""
+    import yaml
+
+    text = Path(path).read_text(encoding="utf-8")
+    entries = yaml.safe_load(text) or []
+    if isinstance(entries, Mapping):
+        entries = entries.get("figures", [])
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a list of reference figures (or a mapping with 'figures').")
+    figures = [_check_figure(i, e) for i, e in enumerate(entries, 1)]
+    seen: set[tuple[str, str]] = set()
+    for f in figures:
+        ident = (f["notebook"], f["key"])
+        if ident in seen:
+            raise ValueError(f"reference figure {f['notebook']}:{f['key']} appears twice in {path}.")
+        seen.add(ident)
+    return figures
+
+
+def load_results(folder: str | Path) -> dict[str, dict]:
+    """Every ``<notebook>.json`` written by ``nnutils.results`` in ``folder``: {notebook: {"profile", "values"}}."""
+    folder = Path(folder)
+    found: dict[str, dict] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "timings.json":
+            continue
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not valid JSON: {err}") from err
+        if isinstance(payload, dict) and "values" in payload:
+            found[payload.get("notebook", path.stem)] = {"profile": payload.get("profile"), "values": payload["values"]}
+    return found
+
+
+def unmet_requirements(figure: Mapping, values: Mapping) -> list[str]:
+    """The ``requires`` conditions (other recorded values, e.g. the training-set size) that a run does not meet."""
+    return [
+        f"{key} = {values.get(key, 'not recorded')} (the report's: {want})"
+        for key, want in (figure.get("requires") or {}).items()
+        if values.get(key) != want
+    ]
+
+
+def status_of(figure: Mapping, measured: float | None, profile: str | None, unmet: Sequence[str] = ()) -> str:
+    """The verdict on one figure: not measured, not comparable (by nature, a ci run or an unmet requirement), or
+    within or outside tolerance."""
+    if measured is None or (isinstance(measured, float) and math.isnan(measured)):
+        return "not measured"
+    if not figure["comparable"] or profile != "full" or unmet:
+        return "not comparable"
+    within = abs(measured - figure["reference"]) <= figure["tolerance"] + 1e-12
+    return "within tolerance" if within else "outside tolerance"
+
+
+def compare(figures: Sequence[Mapping], results: Mapping[str, Mapping]) -> pd.DataFrame:
+    """One row per reference figure: reference, measured, difference, status, and why when not comparable."""
+    rows = []
+    for f in figures:
+        run = results.get(f["notebook"], {})
+        value = run.get("values", {}).get(f["key"])
+        measured = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        profile = run.get("profile") if measured is not None else None
+        unmet = unmet_requirements(f, run.get("values", {}))
+        status = status_of(f, measured, profile, unmet)
+        if status == "not comparable":
+            if not f["comparable"]:
+                note = f["reason"]
+            elif profile != "full":
+                note = f"measured in the {profile} profile; only the full profile is comparable"
+            else:
+                note = "this run had " + "; ".join(unmet)
+        elif status == "not measured":
+            note = "no run recorded this key"
+        else:
+            note = ""
+        rows.append(
+            {
+                "notebook": f["notebook"],
+                "figure": f["figure"],
+                "unit": f["unit"],
+                "reference": f["reference"],
+                "tolerance": f["tolerance"],
+                "measured": measured,
+                "difference": None if measured is None else measured - f["reference"],
+                "profile": profile,
+                "status": status,
+                "note": note,
+                "source": f["source"],
+                "key": f["key"],
+            }
+        )
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
+
+
+def status_counts(table: pd.DataFrame) -> pd.Series:
+    """How many figures have each status (every status listed, zeros included)."""
+    return table["status"].value_counts().reindex(list(STATUSES), fill_value=0)
+
+
+def load_timings(paths: Sequence[str | Path]) -> list[dict]:
+    """Rows (notebook, profile, seconds, device) from build ``timings.json`` files; missing files are skipped."""
+    rows = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            continue
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(payload, Mapping):
+            raise ValueError(f"{path}: expected a mapping {{notebook: {{profile, seconds, device}}}}.")
+        for notebook, entry in payload.items():
+            if not isinstance(entry, Mapping) or not {"profile", "seconds", "device"} <= set(entry):
+                raise ValueError(f"{path}: entry {notebook!r} needs profile, seconds and device, got {entry!r}.")
+            rows.append({"notebook": notebook, **{k: entry[k] for k in ("profile", "seconds", "device")}})
+    return rows
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "not measured"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def timing_table(timings: Sequence[Mapping], chapters: Mapping[str, str]) -> pd.DataFrame:
+    """Running time of each chapter notebook per profile on CPU and GPU ("not measured" where no build timed it)."""
+    best: dict[tuple[str, str, str], float] = {}
+    for t in timings:
+        device = "GPU" if str(t["device"]).startswith("cuda") else "CPU"
+        ident = (t["notebook"], t["profile"], device)
+        best[ident] = min(best.get(ident, math.inf), float(t["seconds"]))
+    rows = []
+    for notebook, title in chapters.items():
+        row = {"chapter": title, "notebook": notebook}
+        for profile in ("ci", "full"):
+            for device in ("CPU", "GPU"):
+                row[f"{profile}, {device}"] = _minutes(best.get((notebook, profile, device)))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("chapter")
+
+
+def book_file(name: str) -> Path:
+    """A file of the book's sources (e.g. ``reference_figures.yml``), found from the book folder or the repository."""
+    candidates = [Path(name), Path("book") / name, Path("..") / "book" / name]
+    candidates.append(Path(__file__).resolve().parents[1] / "book" / name)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ValueError(f"{name} not found in the current folder, book/ or the repository's book/.")
+
+
+def results_folder() -> Path:
+    """Where the build's results JSONs are: ``$NNUTILS_RESULTS``, else the repository's ``_build/results``."""
+    import os
+
+    folder = os.environ.get("NNUTILS_RESULTS")
+    return Path(folder) if folder else Path(__file__).resolve().parents[1] / "_build" / "results"
+
+
+def chapter_titles(folder: str | Path | None = None) -> dict[str, str]:
+    """{notebook stem: title} for every notebook in ``folder`` (default: the repository's notebooks/), the title
+    taken from its first Markdown heading."""
+    folder = Path(__file__).resolve().parents[1] / "notebooks" if folder is None else folder
+    titles = {}
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        lines = (line for c in cells if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines())
+        titles[path.stem] = next((line.lstrip("# ").strip() for line in lines if line.startswith("# ")), path.stem)
+    return titles
+
+
+def timing_files() -> list[Path]:
+    """This build's ``timings.json`` and any timing files copied from other builds into ``book/timings/``."""
+    extra = [folder / "timings" for folder in (Path("."), Path("book"), Path(__file__).resolve().parents[1] / "book")]
+    found = next((folder for folder in extra if folder.is_dir()), None)
+    return [results_folder() / "timings.json", *(sorted(found.glob("*.json")) if found else [])]
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4g}"
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison as the results page shows it: numbers as text, reference with its tolerance, source and note."""
+    return pd.DataFrame(
+        {
+            "chapter": table["notebook"],
+            "figure": table["figure"],
+            "reference": [f"{_number(r)} ± {_number(t)}" for r, t in zip(table["reference"], table["tolerance"])],
+            "measured": [_number(v) for v in table["measured"]],
+            "difference": [_number(v) for v in table["difference"]],
+            "status": table["status"],
+            "source and note": [f"{s}. {n}".strip() if n else s for s, n in zip(table["source"], table["note"])],
+        }
+    )

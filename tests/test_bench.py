@@ -1,0 +1,59 @@
+"""The benchmark's FLOP counter, its verdicts and its table (no timing runs here: those are `make bench`)."""
+
+from __future__ import annotations
+
+import pytest
+from torch import nn
+
+from nnutils.bench import GOALS, forward_flops, notebook_table, table, training_flops, verdicts
+from nnutils.models import NetConv, NetFull, NetLin
+
+
+def test_linear_layers_count_two_operations_per_multiply_add():
+    assert forward_flops(NetLin()) == 2 * 784 * 10
+    assert forward_flops(NetFull(hidden=100)) == 2 * (784 * 100 + 100 * 10)
+    assert forward_flops(nn.Linear(5, 3), input_shape=(4, 5)) == 4 * 2 * 5 * 3  # scales with the batch
+
+
+def test_netconv_counts_from_its_layer_shapes():
+    conv1 = 2 * (32 * 27 * 27) * (1 * 4 * 4)  # 28 -> 27 with a 4 x 4 kernel and padding 1
+    conv2 = 2 * (64 * 12 * 12) * (32 * 4 * 4)  # pooled 13 -> 12
+    linear = 2 * 2304 * 10
+    assert forward_flops(NetConv()) == conv1 + conv2 + linear == 10_229_760
+    assert training_flops(NetConv()) == 3 * 10_229_760
+
+
+def test_grouped_convolutions_divide_the_work():
+    grouped = nn.Conv2d(8, 8, kernel_size=3, groups=4)
+    assert forward_flops(grouped, (1, 8, 5, 5)) == 2 * (8 * 3 * 3) * (2 * 3 * 3)
+
+
+def test_bad_input_shape_is_rejected():
+    with pytest.raises(ValueError, match="input_shape"):
+        forward_flops(NetLin(), input_shape=(0, 784))
+
+
+def fake_run(ref: float, fit: float, bare: float) -> dict:
+    models = {name: {"fit": fit, "reference": ref, "bare": bare} for name in ("NetLin", "NetFull", "NetConv")}
+    return {"models": models, "netconv_flops_per_s": 5e9, "matmul_flops_per_s": 2e10, "scratch_mlp": {"numpy": 1.0}}
+
+
+def test_verdicts_say_met_or_by_how_much_missed():
+    assert set(verdicts(fake_run(ref=6.0, fit=1.0, bare=1.0)).values()) == {"met"}
+    missed = verdicts(fake_run(ref=2.0, fit=1.0, bare=0.8))
+    assert missed["NetLin"].startswith("missed: 2.0x, 2.5x short of 5x")
+    assert missed["NetConv"] == "missed by 15 percentage points"
+    assert set(GOALS) == {"NetLin", "NetFull"}
+
+
+def test_table_has_a_gpu_column_that_says_not_measured_without_a_gpu_run():
+    frame = table({"cpu": fake_run(ref=6.0, fit=1.0, bare=1.0)})
+    assert (frame["GPU"] == "not measured").all()
+    assert frame.loc["NetLin: fit speed-up over reference", "CPU"] == "6.0x"
+    assert frame.loc["NetConv rate / matmul rate", "CPU"] == "25%"
+    assert frame.loc["Same MLP in PyTorch (fit): s/epoch", "CPU"] == "not measured"  # missing key
+
+
+def test_notebook_table_fills_missing_profiles():
+    frame = notebook_table([{"notebook": "01_kmnist", "profile": "ci", "seconds": 61.0, "device": "cpu"}])
+    assert frame.loc["01_kmnist", "ci, CPU"] == "61.00 s" and frame.loc["01_kmnist", "full, GPU"] == "not measured"

@@ -1,0 +1,148 @@
+"""The built site in a real browser: headless Chromium opens every page of ``_build/html`` (or ``$NNUTILS_SITE``).
+
+Checks that no page shows an error or a traceback, that every image loads, that an animation's "next frame" button
+changes the frame, that search finds a chapter, and that the results page has one row per reference figure. Saves a
+screenshot of every page into ``_build/screenshots/``. Skips when the site or Chromium is missing, unless
+``NNUTILS_BROWSER_TEST=1`` (CI), which makes a missing site or browser a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from nnutils.report import load_reference_figures
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = Path(os.environ.get("NNUTILS_SITE", ROOT / "_build" / "html")).resolve()
+SCREENSHOTS = SITE.parent / "screenshots"
+CHROMIUM = os.environ.get("NNUTILS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRED = os.environ.get("NNUTILS_BROWSER_TEST") == "1"
+NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+# myst-nb marks error output, stderr and tracebacks with these classes (stderr is removed by _config.yml).
+ERROR_SELECTOR = "div.output.error, div.output.traceback, div.output.stderr, .cell_output .stderr, .nboutput .stderr"
+SEARCH_WORD, SEARCH_EXPECTS = "hiragana", ("ch1_kmnist", "01_kmnist")
+
+
+def _missing() -> str | None:
+    """Why the test cannot run here, or None."""
+    if not (SITE / "index.html").is_file():
+        return f"no built site at {SITE} (run `make book PROFILE=ci`, or set NNUTILS_SITE)"
+    if not Path(CHROMIUM).is_file():
+        return f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed"
+    return None
+
+
+def pages() -> list[str]:
+    """Every content page of the site, as paths relative to its root."""
+    found = []
+    for path in sorted(SITE.rglob("*.html")):
+        rel = path.relative_to(SITE).as_posix()
+        if rel.split("/")[0].startswith("_") or rel in NOT_PAGES:
+            continue
+        if 'http-equiv="refresh"' in path.read_text(encoding="utf-8", errors="ignore")[:2000].lower():
+            continue  # index.html only redirects to the landing page
+        found.append(rel)
+    return found
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    """The site served over HTTP on a free local port (search and scripts behave as on a real server)."""
+    reason = _missing()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"NNUTILS_BROWSER_TEST=1 but {reason}")
+        pytest.skip(reason)
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(site_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def test_every_page_renders_without_errors_and_with_its_images(page, site_url):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for rel in pages():
+        page.goto(f"{site_url}/{rel}", wait_until="load")
+        page.evaluate("Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)))")
+        errors = page.locator(ERROR_SELECTOR).count()
+        if errors:
+            problems.append(f"{rel}: {errors} error/stderr output(s)")
+        if "Traceback (most recent call last)" in page.evaluate("document.body.textContent"):
+            problems.append(f"{rel}: shows a Python traceback")
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
+            ".map(i => i.getAttribute('src').slice(0, 80))"
+        )
+        problems += [f"{rel}: image does not load: {src}" for src in broken]
+        page.screenshot(path=str(SCREENSHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
+    assert pages(), f"the site at {SITE} has no pages"
+    assert not problems, "\n".join(problems)
+
+
+def test_animations_step_to_the_next_frame(page, site_url):
+    animated = []
+    for rel in pages():
+        if 'class="animation"' not in (SITE / rel).read_text(encoding="utf-8", errors="ignore"):
+            continue
+        page.goto(f"{site_url}/{rel}", wait_until="load")
+        player = page.locator("div.animation").first
+        frame = player.locator("img").first
+        before = frame.get_attribute("src")
+        player.locator("button[title='Next frame']").click()
+        page.wait_for_timeout(200)
+        assert frame.get_attribute("src") != before, f"{rel}: 'Next frame' did not change the animation's frame"
+        animated.append(rel)
+    assert animated, "no page of the site has an animation (chapters 2 and 3 should)"
+
+
+def test_search_finds_a_chapter(page, site_url):
+    page.goto(f"{site_url}/search.html?q={SEARCH_WORD}", wait_until="load")
+    page.wait_for_selector("ul.search li a", timeout=30_000)
+    links = page.locator("ul.search li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert any(any(name in href for name in SEARCH_EXPECTS) for href in links), f"search results: {links}"
+
+
+def test_results_page_has_one_row_per_reference_figure(page, site_url):
+    figures = load_reference_figures(ROOT / "book" / "reference_figures.yml")
+    page.goto(f"{site_url}/book/results.html", wait_until="load")
+    rows = page.locator("table#reference-figures tbody tr")
+    assert rows.count() == len(figures), f"{rows.count()} rows on the results page, {len(figures)} figures in the YAML"
+    statuses = set(rows.locator("td").evaluate_all("cells => cells.map(c => c.textContent.trim())"))
+    assert statuses & {"within tolerance", "outside tolerance", "not comparable", "not measured"}
