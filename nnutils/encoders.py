@@ -265,5 +265,5 @@ def epochs_to_targets(history: History) -> int | None:
 def outputs_right(model: EncoderNet, targets: torch.Tensor) -> float:
     """Fraction of all N x K outputs on the right side of 0.5."""
     with torch.no_grad():
-        out = model(torch.eye(len(targets)))
-    return float(((out > 0.5) == (targets > 0.5)).float().mean())
+        out = model(torch.eye(len(targets), device=next(model.parameters()).device)).cpu()
+    return float(((out > 0.5) == (targets.cpu() > 0.5)).float().mean())

@@ -173,13 +173,13 @@ class LSTMNet(nn.Module):
 def run_stream(model: nn.Module, stream: Stream) -> pd.DataFrame:
     """Read a stream; one row per input position: symbol, state label, states, next-symbol probabilities."""
     model.eval()
-    x, y = stream.tensors()
-    probs = torch.softmax(model(x), -1)[0].numpy()
+    x = stream.tensors()[0].to(next(model.parameters()).device)
+    probs = torch.softmax(model(x), -1)[0].cpu().numpy()
     frame = pd.DataFrame({"symbol": list(stream.text[:-1]), "label": stream.labels()[:-1], "n": stream.n[:-1]})
     frame["block"] = stream.block[:-1]
     for name, values in model.states(x).items():
         for j in range(values.shape[-1]):
-            frame[f"{name}{j + 1}"] = values[0, :, j].numpy()
+            frame[f"{name}{j + 1}"] = values[0, :, j].cpu().numpy()
     for j, symbol in enumerate(alphabet(stream.language)):
         frame[f"p({symbol})"] = probs[:, j]
     frame["next"] = list(stream.text[1:])

@@ -300,7 +300,7 @@ def predict_labels(model: nn.Module, x: torch.Tensor, threshold: float = 0.5) ->
     """The model's 0/1 decisions (output >= threshold) on x, as floats shaped like the targets."""
     model.eval()
     with torch.no_grad():
-        return (model(x) >= threshold).float()
+        return (model(x.to(next(model.parameters()).device)) >= threshold).float().to(x.device)
 
 
 def plot_epochs(
