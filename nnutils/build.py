@@ -230,7 +230,7 @@ class Builder:
         outcomes = self.run_group(chapters, "notebooks", pkg, force)
         hashes = read_json(self.hash_file)
         chapter_state = json.dumps({k: v for k, v in sorted(hashes.items()) if k.startswith("notebooks/")})
-        inputs = [p for p in self.results.glob("*.json") if p.name != "timings.json"]
+        inputs = [p for p in self.results.glob("*.json") if p.name not in {"timings.json", "build.json"}]
         inputs += [p for p in (self.root / "book").rglob("*") if p.suffix != ".ipynb"]
         outcomes += self.run_group(pages, "book", pkg + chapter_state + files_hash(inputs), force)
         self.stage()
