@@ -135,8 +135,14 @@ def status_counts(table: pd.DataFrame) -> pd.Series:
     return table["status"].value_counts().reindex(list(STATUSES), fill_value=0)
 
 
+WHOLE_BUILD = "whole build"
+
+
 def load_timings(paths: Sequence[str | Path]) -> list[dict]:
-    """Rows (notebook, profile, seconds, device) from build ``timings.json`` files; missing files are skipped."""
+    """Rows (notebook, profile, seconds, device) from build ``timings.json`` files; missing files are skipped.
+
+    A build log (``build.json``) gives one row, the whole build's wall time, under the name ``WHOLE_BUILD``.
+    """
     rows = []
     for path in paths:
         path = Path(path)
@@ -145,6 +151,9 @@ def load_timings(paths: Sequence[str | Path]) -> list[dict]:
         payload = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(payload, Mapping):
             raise ValueError(f"{path}: expected a mapping {{notebook: {{profile, seconds, device}}}}.")
+        if "executed" in payload:  # a build log (build.json): the wall time of a whole build
+            rows.append({"notebook": WHOLE_BUILD, **{k: payload[k] for k in ("profile", "seconds", "device")}})
+            continue
         for notebook, entry in payload.items():
             if not isinstance(entry, Mapping) or not {"profile", "seconds", "device"} <= set(entry):
                 raise ValueError(f"{path}: entry {notebook!r} needs profile, seconds and device, got {entry!r}.")
@@ -166,6 +175,7 @@ def timing_table(timings: Sequence[Mapping], chapters: Mapping[str, str]) -> pd.
         ident = (t["notebook"], t["profile"], device)
         best[ident] = min(best.get(ident, math.inf), float(t["seconds"]))
     rows = []
+    chapters = {**chapters, WHOLE_BUILD: "The whole book build (notebooks run in parallel)"}
     for notebook, title in chapters.items():
         row = {"chapter": title, "notebook": notebook}
         for profile in ("ci", "full"):
@@ -206,7 +216,7 @@ def chapter_titles(folder: str | Path | None = None) -> dict[str, str]:
 
 
 def timing_files() -> list[Path]:
-    """This build's ``timings.json`` and any timing files copied from other builds into ``book/timings/``."""
+    """This build's ``timings.json`` and other builds' timing and build-log files copied into ``book/timings/``."""
     extra = [folder / "timings" for folder in (Path("."), Path("book"), Path(__file__).resolve().parents[1] / "book")]
     found = next((folder for folder in extra if folder.is_dir()), None)
     return [results_folder() / "timings.json", *(sorted(found.glob("*.json")) if found else [])]

@@ -80,9 +80,13 @@ def init_normal_(model: nn.Module, scale: float) -> nn.Module:
 
 
 class PolarNet(nn.Module):
-    """(x, y) -> polar (r, angle) -> one hidden layer (tanh) -> sigmoid output."""
+    """(x, y) -> polar (r, angle) -> one hidden layer (tanh) -> sigmoid output.
 
-    def __init__(self, hidden: int = 10, init_scale: float | None = 0.1, act: str = "tanh"):
+    ``init_scale=None`` (the default) keeps PyTorch's initialisation, uniform in +-1/sqrt(fan-in), as the
+    reference's PolarNet did; a number draws every parameter from N(0, init_scale^2) instead.
+    """
+
+    def __init__(self, hidden: int = 10, init_scale: float | None = None, act: str = "tanh"):
         super().__init__()
         self.hidden_layers = nn.ModuleList([nn.Sequential(nn.Linear(2, hidden), activation(act))])
         self.output = nn.Sequential(nn.Linear(hidden, 1), nn.Sigmoid())

@@ -104,6 +104,11 @@ def test_timing_table_says_not_measured(tmp_path):
     assert table.loc["1. A", "ci, CPU"] == "1.5 min"
     assert table.loc["1. A", "ci, GPU"] == "not measured"
     assert table.loc["2. B", "full, GPU"] == "5 s"
+    assert table.loc["The whole book build (notebooks run in parallel)", "full, CPU"] == "not measured"
+    log = tmp_path / "build.json"
+    log.write_text(json.dumps({"profile": "full", "jobs": 2, "seconds": 1800.0, "device": "cpu", "executed": ["a"]}))
+    table = report.timing_table(report.load_timings([path, log]), {"a": "1. A", "b": "2. B"})
+    assert table.loc["The whole book build (notebooks run in parallel)", "full, CPU"] == "30.0 min"
     path.write_text(json.dumps({"a": {"seconds": 1}}))
     with pytest.raises(ValueError, match="needs profile"):
         report.load_timings([path])
