@@ -267,16 +267,29 @@ def table(results: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("measure")
 
 
-def notebook_table(timings: list[dict]) -> pd.DataFrame:
-    """Wall time of each notebook per profile and device (from the build's timings files)."""
-    columns = [f"{p}, {d}" for p in ("ci", "full") for d in ("CPU", "GPU")]
-    cells: dict[str, dict[str, str]] = {}
-    for t in timings:
-        device = "GPU" if str(t["device"]).startswith("cuda") else "CPU"
-        row = cells.setdefault(t["notebook"], dict.fromkeys(columns, "not measured"))
-        row[f"{t['profile']}, {device}"] = _seconds(float(t["seconds"]))
-    frame = pd.DataFrame.from_dict(cells, orient="index", columns=columns)
-    return frame.rename_axis("notebook").sort_index()
+# Wall-time goals on 2 CPU cores: every notebook's ``ci`` run, and the whole ``full`` build (seconds).
+TIME_GOALS = {"ci notebook": 4 * 60, "full build": 40 * 60}
+
+
+def time_goals(timings: list[dict], whole_build: str = "whole build") -> pd.DataFrame:
+    """The wall-time goals against the CPU timings: the slowest ``ci`` notebook and the whole ``full`` build."""
+    cpu = [t for t in timings if not str(t["device"]).startswith("cuda")]
+    ci = [t for t in cpu if t["profile"] == "ci" and t["notebook"] != whole_build]
+    full = [t for t in cpu if t["profile"] == "full" and t["notebook"] == whole_build]
+    rows = []
+    for goal, found, what in (
+        ("ci notebook", max(ci, key=lambda t: t["seconds"], default=None), "slowest ci notebook"),
+        ("full build", min(full, key=lambda t: t["seconds"], default=None), "whole full build"),
+    ):
+        limit = TIME_GOALS[goal]
+        if found is None:
+            rows.append((what, f"{limit / 60:.0f} min", "not measured", "not measured"))
+            continue
+        took = float(found["seconds"])
+        verdict = "met" if took <= limit else f"missed by {took / limit - 1:.0%}"
+        name = f" ({found['notebook']})" if goal == "ci notebook" else ""
+        rows.append((what + name, f"{limit / 60:.0f} min", f"{took / 60:.1f} min", verdict))
+    return pd.DataFrame(rows, columns=["goal", "at most", "measured", "verdict"]).set_index("goal")
 
 
 def main(argv: list[str] | None = None) -> int:

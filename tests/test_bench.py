@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from nnutils.bench import GOALS, forward_flops, notebook_table, table, training_flops, verdicts
+from nnutils.bench import GOALS, forward_flops, table, time_goals, training_flops, verdicts
 from nnutils.models import NetConv, NetFull, NetLin
 
 
@@ -54,6 +54,14 @@ def test_table_has_a_gpu_column_that_says_not_measured_without_a_gpu_run():
     assert frame.loc["Same MLP in PyTorch (fit): s/epoch", "CPU"] == "not measured"  # missing key
 
 
-def test_notebook_table_fills_missing_profiles():
-    frame = notebook_table([{"notebook": "01_kmnist", "profile": "ci", "seconds": 61.0, "device": "cpu"}])
-    assert frame.loc["01_kmnist", "ci, CPU"] == "61.00 s" and frame.loc["01_kmnist", "full, GPU"] == "not measured"
+def test_time_goals_say_met_missed_or_not_measured():
+    rows = [
+        {"notebook": "01_kmnist", "profile": "ci", "seconds": 200.0, "device": "cpu"},
+        {"notebook": "02_spirals", "profile": "ci", "seconds": 300.0, "device": "cpu"},
+        {"notebook": "01_kmnist", "profile": "ci", "seconds": 900.0, "device": "cuda:0"},
+    ]
+    goals = time_goals(rows)
+    assert goals.iloc[0].tolist() == ["4 min", "5.0 min", "missed by 25%"] and "02_spirals" in goals.index[0]
+    assert goals.loc["whole full build", "verdict"] == "not measured"
+    rows.append({"notebook": "whole build", "profile": "full", "seconds": 1800.0, "device": "cpu"})
+    assert time_goals(rows).loc["whole full build"].tolist() == ["40 min", "30.0 min", "met"]

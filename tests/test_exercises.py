@@ -40,3 +40,18 @@ def test_autoencoder_checks():
     assert not no_mean and "mean" in no_mean.message
     broken = autoencoders.check_pca_reconstruction(lambda x, m, c: 1 / 0)
     assert not broken and "ZeroDivisionError" in broken.message
+
+
+def test_parameter_count_check_counts_modules_and_scratch_nets():
+    from torch import nn
+
+    from nnutils.exercises import check_parameter_count
+    from nnutils.scratch import cnn
+
+    layer = nn.Linear(3, 2)  # 6 weights + 2 biases
+    assert check_parameter_count(8, layer) and not check_parameter_count(9, layer)
+    assert "too high" in check_parameter_count(9, layer, hint="count the biases").message
+    assert check_parameter_count((8, 4), layer, nn.Linear(1, 2))
+    assert not check_parameter_count(8, layer, nn.Linear(1, 2))  # a single number where two are asked for
+    scratch = cnn(2, 3, hidden=4)
+    assert check_parameter_count(scratch.count_parameters(), scratch)

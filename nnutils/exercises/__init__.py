@@ -78,3 +78,18 @@ def check_function(
         if not verdict:
             return Feedback(False, f"{verdict.message} {hint}".strip())
     return Feedback(True, f"{name} agrees with the reference on all {len(cases)} test cases.")
+
+
+def count_of(model: Any) -> int:
+    """Trainable parameters of a PyTorch module, or of a from-scratch net through its ``count_parameters()``."""
+    if hasattr(model, "count_parameters"):
+        return int(model.count_parameters())
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def check_parameter_count(answer: Any, *models: Any, hint: str = "") -> Feedback:
+    """Is ``answer`` the parameter count of ``model`` (or the tuple of counts, one per model, when given several)?"""
+    counts = [count_of(m) for m in models]
+    expected = counts[0] if len(counts) == 1 else tuple(counts)
+    name = "your count" if len(counts) == 1 else f"your {len(counts)} counts"
+    return check_value(answer, expected, name=name, hint=hint)

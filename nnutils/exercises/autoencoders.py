@@ -6,22 +6,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nnutils.exercises import Feedback, check_function, check_value
-
-
-def autoencoder_parameters(code_size: int = 32) -> tuple[int, int]:
-    """(encoder, decoder) parameter counts of ``DenseAutoencoder(code_size)``, from the model itself."""
-    from nnutils.autoencoders import DenseAutoencoder
-    from nnutils.models import count_parameters
-
-    model = DenseAutoencoder(code_size=code_size)
-    return count_parameters(model.encoder), count_parameters(model.decoder)
+from nnutils.exercises import Feedback, check_function, check_parameter_count
 
 
 def check_autoencoder_parameters(answer: tuple[int, int]) -> Feedback:
     """Is ``answer`` the pair (encoder parameters, decoder parameters) of the 784-32-784 autoencoder?"""
     hint = "Each is one linear layer: inputs x outputs weights, plus one bias per output (and the outputs differ)."
-    return check_value(answer, autoencoder_parameters(), name="your pair (encoder, decoder)", hint=hint)
+    from nnutils.autoencoders import DenseAutoencoder
+
+    model = DenseAutoencoder(code_size=32)
+    return check_parameter_count(answer, model.encoder, model.decoder, hint=hint)
 
 
 def reference_reconstruction(x: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nnutils.exercises import Feedback, check_function, check_value
+from nnutils.exercises import Feedback, check_function, check_parameter_count, check_value
 from nnutils.scratch import Dense, cnn
 from nnutils.scratch.gradcheck import numerical_gradient
 
@@ -93,15 +93,10 @@ def check_numerical_gradient(fn: Callable[..., np.ndarray]) -> Feedback:
     )
 
 
-def cnn_b_parameters() -> int:
-    """Parameters of architecture B of section 5: 16 filters of 7 x 7, a 128-unit dense layer, 10 outputs."""
-    return cnn(16, 7, hidden=128).count_parameters()
-
-
 def check_cnn_b_parameters(answer: int) -> Feedback:
-    """Is ``answer`` the number of weights and biases of architecture B?"""
+    """Is ``answer`` the number of weights and biases of architecture B (16 filters of 7 x 7, 128 dense, 10 out)?"""
     hint = (
         "Count three layers, each with its biases: 16 filters of 1 x 7 x 7; a dense layer from the 16 maps of "
         "22 x 22 (28 - 7 + 1 = 22) to 128 units; and 128 -> 10. Activations have no parameters."
     )
-    return check_value(answer, cnn_b_parameters(), name="your count", hint=hint)
+    return check_parameter_count(answer, cnn(16, 7, hidden=128), hint=hint)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nnutils.exercises import Feedback, check_function, check_value
+from nnutils.exercises import Feedback, check_function, check_parameter_count
 
 
 def reference_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
@@ -22,18 +22,12 @@ def check_output_size(fn: Callable[..., int]) -> Feedback:
     return check_function(fn, reference_output_size, cases, name="your output-size function", hint=hint)
 
 
-def lenet_parameters() -> int:
-    """The parameter count of the chapter's ``LeNet5``, from the model itself."""
-    from nnutils.convnets import LeNet5
-    from nnutils.models import count_parameters
-
-    return count_parameters(LeNet5())
-
-
 def check_lenet_parameters(answer: int) -> Feedback:
     """Is ``answer`` the number of LeNet-5's parameters?"""
     hint = (
         "Convolutions: 6 filters of 1 x 5 x 5, then 16 of 6 x 5 x 5, each with a bias; dense layers 256 -> 120 "
         "-> 84 -> 10 with biases (256 = 16 maps of 4 x 4). Pooling and dropout have no parameters."
     )
-    return check_value(answer, lenet_parameters(), name="your count", hint=hint)
+    from nnutils.convnets import LeNet5
+
+    return check_parameter_count(answer, LeNet5(), hint=hint)

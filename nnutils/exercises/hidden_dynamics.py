@@ -6,15 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nnutils.exercises import Feedback, check_function, check_value
-
-
-def lstm_parameters(vocab: int = 3, hidden: int = 3) -> int:
-    """The parameter count of the chapter's ``LSTMNet``, from the model itself."""
-    from nnutils.models import count_parameters
-    from nnutils.recurrent import LSTMNet
-
-    return count_parameters(LSTMNet(vocab=vocab, hidden=hidden))
+from nnutils.exercises import Feedback, check_function, check_parameter_count
 
 
 def check_lstm_parameters(answer: int) -> Feedback:
@@ -23,7 +15,9 @@ def check_lstm_parameters(answer: int) -> Feedback:
         "An LSTM has four gates; each has input weights (hidden x vocab), recurrent weights (hidden x hidden) and, "
         "in PyTorch, two bias vectors. Then add the output layer (hidden -> vocab, with biases)."
     )
-    return check_value(answer, lstm_parameters(), name="your count", hint=hint)
+    from nnutils.recurrent import LSTMNet
+
+    return check_parameter_count(answer, LSTMNet(vocab=3, hidden=3), hint=hint)
 
 
 def reference_srn_step(x: np.ndarray, h: np.ndarray, w_in: np.ndarray, w_rec: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -6,14 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nnutils.exercises import Feedback, check_function, check_value
-
-
-def netconv_parameters() -> int:
-    """NetConv's parameter count, from the model itself."""
-    from nnutils.models import NetConv, count_parameters
-
-    return count_parameters(NetConv())
+from nnutils.exercises import Feedback, check_function, check_parameter_count
 
 
 def check_netconv_parameters(answer: int) -> Feedback:
@@ -22,7 +15,9 @@ def check_netconv_parameters(answer: int) -> Feedback:
         "Count layer by layer: a convolution has out x in x k x k weights plus one bias per output channel; "
         "the linear layer has 2,304 x 10 weights plus 10 biases (2,304 = 64 channels of 6 x 6 after two poolings)."
     )
-    return check_value(answer, netconv_parameters(), name="your count", hint=hint)
+    from nnutils.models import NetConv
+
+    return check_parameter_count(answer, NetConv(), hint=hint)
 
 
 def reference_accuracy(confusion: np.ndarray) -> float:

@@ -7,15 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from nnutils.exercises import Feedback, check_value
-
-
-def rawnet_parameters(hidden: int = 12, depth: int = 2) -> int:
-    """RawNet's number of weights and biases, counted from the model itself."""
-    from nnutils.models import count_parameters
-    from nnutils.spirals import RawNet
-
-    return count_parameters(RawNet(hidden, init_scale=None, depth=depth))
+from nnutils.exercises import Feedback, check_parameter_count, check_value
 
 
 def check_rawnet_parameters(answer: int, hidden: int = 12, depth: int = 2) -> Feedback:
@@ -24,7 +16,9 @@ def check_rawnet_parameters(answer: int, hidden: int = 12, depth: int = 2) -> Fe
         "Count layer by layer: a linear layer from a inputs to b units has a x b weights and b biases; "
         f"RawNet goes 2 -> {hidden}" + f" -> {hidden}" * (depth - 1) + " -> 1."
     )
-    return check_value(answer, rawnet_parameters(hidden, depth), name="your count", hint=hint)
+    from nnutils.spirals import RawNet
+
+    return check_parameter_count(answer, RawNet(hidden, init_scale=None, depth=depth), hint=hint)
 
 
 def polar_switch_radius(w_radius: float, w_angle: float, bias: float, angle: float) -> float:
