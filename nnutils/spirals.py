@@ -334,7 +334,7 @@ def grid_net_table(net: nn.Module) -> pd.DataFrame:
     w, b, v = (t.detach().cpu().numpy() for t in (first.weight, first.bias, out.weight[0]))
     table = pd.DataFrame({"w_x1": w[:, 0], "w_x2": w[:, 1], "bias": b, "w_out": v})
     table.index = [f"unit {k + 1}" for k in range(len(table))]
-    table.index.name = f"output bias {float(out.bias[0]):.3f}"
+    table.index.name = f"output bias {float(out.bias[0].detach()):.3f}"
     return table
 
 
