@@ -65,3 +65,5 @@ def test_time_goals_say_met_missed_or_not_measured():
     assert goals.loc["whole full build", "verdict"] == "not measured"
     rows.append({"notebook": "whole build", "profile": "full", "seconds": 1800.0, "device": "cpu"})
     assert time_goals(rows).loc["whole full build"].tolist() == ["40 min", "30.0 min", "met"]
+    rows += [{"notebook": n, "profile": "full", "seconds": 1500.0, "device": "cpu"} for n in ("a", "b", "c")]
+    assert time_goals(rows).iloc[-1]["verdict"] == "on 2 cores no build can take less than 37.5 min"
