@@ -185,6 +185,45 @@ def timing_table(timings: Sequence[Mapping], chapters: Mapping[str, str]) -> pd.
     return pd.DataFrame(rows).set_index("chapter")
 
 
+# Wall-time goals on 2 CPU cores: every notebook's ``ci`` run, and the whole ``full`` build (seconds).
+TIME_GOALS = {"ci notebook": 4 * 60, "full build": 40 * 60}
+
+
+def time_goals(timings: list[dict], whole_build: str = WHOLE_BUILD) -> pd.DataFrame:
+    """The wall-time goals against the CPU timings: the slowest ``ci`` notebook and the whole ``full`` build."""
+    cpu = [t for t in timings if not str(t["device"]).startswith("cuda")]
+    ci = [t for t in cpu if t["profile"] == "ci" and t["notebook"] != whole_build]
+    full = [t for t in cpu if t["profile"] == "full" and t["notebook"] == whole_build]
+    rows = []
+    for goal, found, what in (
+        ("ci notebook", max(ci, key=lambda t: t["seconds"], default=None), "slowest ci notebook"),
+        ("full build", min(full, key=lambda t: t["seconds"], default=None), "whole full build"),
+    ):
+        limit = TIME_GOALS[goal]
+        if found is None:
+            rows.append((what, f"{limit / 60:.0f} min", "not measured", "not measured"))
+            continue
+        took = float(found["seconds"])
+        verdict = "met" if took <= limit else f"missed by {took / limit - 1:.0%}"
+        name = f" ({found['notebook']})" if goal == "ci notebook" else ""
+        rows.append((what + name, f"{limit / 60:.0f} min", f"{took / 60:.1f} min", verdict))
+    fastest: dict[str, float] = {}
+    for t in cpu:
+        if t["profile"] == "full" and t["notebook"] != whole_build:
+            fastest[t["notebook"]] = min(fastest.get(t["notebook"], math.inf), float(t["seconds"]))
+    if fastest:  # the work itself: no schedule on 2 cores can beat half of it
+        total = sum(fastest.values())
+        rows.append(
+            (
+                f"full notebooks one after another ({len(fastest)})",
+                "",
+                f"{total / 60:.1f} min",
+                f"on 2 cores no build can take less than {total / 120:.1f} min",
+            )
+        )
+    return pd.DataFrame(rows, columns=["goal", "at most", "measured", "verdict"]).set_index("goal")
+
+
 def book_file(name: str) -> Path:
     """A file of the book's sources (e.g. ``reference_figures.yml``), found from the book folder or the repository."""
     candidates = [Path(name), Path("book") / name, Path("..") / "book" / name]

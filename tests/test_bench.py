@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from nnutils.bench import GOALS, forward_flops, table, time_goals, training_flops, verdicts
+from nnutils.bench import GOALS, forward_flops, table, training_flops, verdicts
 from nnutils.models import NetConv, NetFull, NetLin
 
 
@@ -52,18 +52,3 @@ def test_table_has_a_gpu_column_that_says_not_measured_without_a_gpu_run():
     assert frame.loc["NetLin: fit speed-up over reference", "CPU"] == "6.0x"
     assert frame.loc["NetConv rate / matmul rate", "CPU"] == "25%"
     assert frame.loc["Same MLP in PyTorch (fit): s/epoch", "CPU"] == "not measured"  # missing key
-
-
-def test_time_goals_say_met_missed_or_not_measured():
-    rows = [
-        {"notebook": "01_kmnist", "profile": "ci", "seconds": 200.0, "device": "cpu"},
-        {"notebook": "02_spirals", "profile": "ci", "seconds": 300.0, "device": "cpu"},
-        {"notebook": "01_kmnist", "profile": "ci", "seconds": 900.0, "device": "cuda:0"},
-    ]
-    goals = time_goals(rows)
-    assert goals.iloc[0].tolist() == ["4 min", "5.0 min", "missed by 25%"] and "02_spirals" in goals.index[0]
-    assert goals.loc["whole full build", "verdict"] == "not measured"
-    rows.append({"notebook": "whole build", "profile": "full", "seconds": 1800.0, "device": "cpu"})
-    assert time_goals(rows).loc["whole full build"].tolist() == ["40 min", "30.0 min", "met"]
-    rows += [{"notebook": n, "profile": "full", "seconds": 1500.0, "device": "cpu"} for n in ("a", "b", "c")]
-    assert time_goals(rows).iloc[-1]["verdict"] == "on 2 cores no build can take less than 37.5 min"

@@ -119,3 +119,18 @@ def test_display_table_shows_reference_with_tolerance():
     shown = report.display_table(table)
     assert list(shown["reference"]) == ["0.9 ± 0.02", "0.9 ± 0.02"]
     assert list(shown["measured"]) == ["0.9", ""] and "no run recorded" in shown.loc[1, "source and note"]
+
+
+def test_time_goals_say_met_missed_or_not_measured():
+    rows = [
+        {"notebook": "01_kmnist", "profile": "ci", "seconds": 200.0, "device": "cpu"},
+        {"notebook": "02_spirals", "profile": "ci", "seconds": 300.0, "device": "cpu"},
+        {"notebook": "01_kmnist", "profile": "ci", "seconds": 900.0, "device": "cuda:0"},
+    ]
+    goals = report.time_goals(rows)
+    assert goals.iloc[0].tolist() == ["4 min", "5.0 min", "missed by 25%"] and "02_spirals" in goals.index[0]
+    assert goals.loc["whole full build", "verdict"] == "not measured"
+    rows.append({"notebook": "whole build", "profile": "full", "seconds": 1800.0, "device": "cpu"})
+    assert report.time_goals(rows).loc["whole full build"].tolist() == ["40 min", "30.0 min", "met"]
+    rows += [{"notebook": n, "profile": "full", "seconds": 1500.0, "device": "cpu"} for n in ("a", "b", "c")]
+    assert report.time_goals(rows).iloc[-1]["verdict"] == "on 2 cores no build can take less than 37.5 min"
