@@ -167,13 +167,19 @@ def _minutes(seconds: float | None) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def timing_table(timings: Sequence[Mapping], chapters: Mapping[str, str]) -> pd.DataFrame:
-    """Running time of each chapter notebook per profile on CPU and GPU ("not measured" where no build timed it)."""
+def fastest_times(timings: Sequence[Mapping]) -> dict[tuple[str, str, str], float]:
+    """{(notebook, profile, "CPU" or "GPU"): the fastest seconds any build took} over all timing rows."""
     best: dict[tuple[str, str, str], float] = {}
     for t in timings:
         device = "GPU" if str(t["device"]).startswith("cuda") else "CPU"
         ident = (t["notebook"], t["profile"], device)
         best[ident] = min(best.get(ident, math.inf), float(t["seconds"]))
+    return best
+
+
+def timing_table(timings: Sequence[Mapping], chapters: Mapping[str, str]) -> pd.DataFrame:
+    """Running time of each chapter notebook per profile on CPU and GPU ("not measured" where no build timed it)."""
+    best = fastest_times(timings)
     rows = []
     chapters = {**chapters, WHOLE_BUILD: "The whole book build (notebooks run in parallel)"}
     for notebook, title in chapters.items():
@@ -189,38 +195,27 @@ def timing_table(timings: Sequence[Mapping], chapters: Mapping[str, str]) -> pd.
 TIME_GOALS = {"ci notebook": 4 * 60, "full build": 40 * 60}
 
 
-def time_goals(timings: list[dict], whole_build: str = WHOLE_BUILD) -> pd.DataFrame:
-    """The wall-time goals against the CPU timings: the slowest ``ci`` notebook and the whole ``full`` build."""
-    cpu = [t for t in timings if not str(t["device"]).startswith("cuda")]
-    ci = [t for t in cpu if t["profile"] == "ci" and t["notebook"] != whole_build]
-    full = [t for t in cpu if t["profile"] == "full" and t["notebook"] == whole_build]
+def time_goals(timings: Sequence[Mapping]) -> pd.DataFrame:
+    """The wall-time goals against the fastest CPU timings: the slowest ``ci`` notebook and the whole ``full`` build."""
+    cpu = {(name, profile): s for (name, profile, device), s in fastest_times(timings).items() if device == "CPU"}
+    ci = {notebook: s for (notebook, profile), s in cpu.items() if profile == "ci" and notebook != WHOLE_BUILD}
+    full = {notebook: s for (notebook, profile), s in cpu.items() if profile == "full" and notebook != WHOLE_BUILD}
+    slowest = max(ci, key=ci.get, default=None)
     rows = []
-    for goal, found, what in (
-        ("ci notebook", max(ci, key=lambda t: t["seconds"], default=None), "slowest ci notebook"),
-        ("full build", min(full, key=lambda t: t["seconds"], default=None), "whole full build"),
+    for goal, took, what in (
+        ("ci notebook", ci.get(slowest), f"slowest ci notebook ({slowest})" if slowest else "slowest ci notebook"),
+        ("full build", cpu.get((WHOLE_BUILD, "full")), "whole full build"),
     ):
         limit = TIME_GOALS[goal]
-        if found is None:
+        if took is None:
             rows.append((what, f"{limit / 60:.0f} min", "not measured", "not measured"))
             continue
-        took = float(found["seconds"])
         verdict = "met" if took <= limit else f"missed by {took / limit - 1:.0%}"
-        name = f" ({found['notebook']})" if goal == "ci notebook" else ""
-        rows.append((what + name, f"{limit / 60:.0f} min", f"{took / 60:.1f} min", verdict))
-    fastest: dict[str, float] = {}
-    for t in cpu:
-        if t["profile"] == "full" and t["notebook"] != whole_build:
-            fastest[t["notebook"]] = min(fastest.get(t["notebook"], math.inf), float(t["seconds"]))
-    if fastest:  # the work itself: no schedule on 2 cores can beat half of it
-        total = sum(fastest.values())
-        rows.append(
-            (
-                f"full notebooks one after another ({len(fastest)})",
-                "",
-                f"{total / 60:.1f} min",
-                f"on 2 cores no build can take less than {total / 120:.1f} min",
-            )
-        )
+        rows.append((what, f"{limit / 60:.0f} min", _minutes(took), verdict))
+    if full:  # the work itself: no schedule on 2 cores can beat half of it
+        total = sum(full.values())
+        floor = f"on 2 cores no build can take less than {total / 120:.1f} min"
+        rows.append((f"full notebooks one after another ({len(full)})", "", _minutes(total), floor))
     return pd.DataFrame(rows, columns=["goal", "at most", "measured", "verdict"]).set_index("goal")
 
 

@@ -294,9 +294,11 @@ def summarize_search(runs: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFram
     return table.astype({k: int for k in ("runs", "solved", "failed", "min_epochs", "max_epochs")})
 
 
-def smallest_reliable(summary: pd.DataFrame, by: str = "hidden") -> int | None:
-    """The smallest value of ``by`` whose runs all reached 100% (None if none did)."""
-    reliable = summary.loc[summary["failed"] == 0, by]
+def smallest_reliable(summary: pd.DataFrame, by: str = "hidden", every_seed: bool = True) -> int | None:
+    """The smallest value of ``by`` whose runs all reached 100% (with ``every_seed=False``: at least one did);
+    None if none did."""
+    ok = summary["failed"] == 0 if every_seed else summary["solved"] > 0
+    reliable = summary.loc[ok, by]
     return int(reliable.min()) if len(reliable) else None
 
 

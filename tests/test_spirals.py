@@ -126,6 +126,8 @@ def test_seed_search_and_summary():
     assert summary["runs"].tolist() == [2, 2]
     assert summary.loc[summary.hidden == 1, "failed"].item() == 2  # one line cannot make a checkerboard
     assert smallest_reliable(pd.DataFrame({"hidden": [1, 5], "failed": [2, 0]})) == 5
+    some = pd.DataFrame({"hidden": [1, 3, 5], "solved": [0, 1, 3], "failed": [3, 2, 0]})
+    assert smallest_reliable(some, every_seed=False) == 3 and smallest_reliable(some) == 5
     with pytest.raises(ValueError, match="columns|Columns"):
         summarize_search(runs, "width")
 

@@ -84,7 +84,9 @@ def count_of(model: Any) -> int:
     """Trainable parameters of a PyTorch module, or of a from-scratch net through its ``count_parameters()``."""
     if hasattr(model, "count_parameters"):
         return int(model.count_parameters())
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    from nnutils.models import count_parameters
+
+    return count_parameters(model)
 
 
 def check_parameter_count(answer: Any, *models: Any, hint: str = "") -> Feedback:
