@@ -35,11 +35,11 @@ venv: $(VENV)/.installed
 # nnutils sources are unchanged since its last successful run is skipped. The sources stay as committed.
 BUILD_JOBS := $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS))
 execute: venv
-	$(PY) -m nnutils.build --profile $(PROFILE) $(BUILD_JOBS) $(if $(FORCE),--force) --build $(BUILD)
+	$(PY) -m nnutils.book.build --profile $(PROFILE) $(BUILD_JOBS) $(if $(FORCE),--force) --build $(BUILD)
 
 # Render the executed copies (notebook execution is off in _config.yml).
 site: venv
-	$(PY) -m nnutils.build --stage-only --build $(BUILD)
+	$(PY) -m nnutils.book.build --stage-only --build $(BUILD)
 	$(VENV)/bin/jupyter-book build $(EXEC) --path-output . --keep-going
 	@echo "The site is in $(BUILD)/html/index.html"
 
@@ -47,7 +47,7 @@ book: execute site
 
 # Time the training loops against the reports' style of loop; the appendix page renders book/benchmarks.json.
 bench: venv
-	$(PY) -m nnutils.bench
+	$(PY) -m nnutils.book.bench
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -109,3 +110,30 @@ class MLP(nn.Module):
 
 
 MODELS["MLP"] = MLP
+
+
+def device_of(model: nn.Module) -> torch.device:
+    """The device a model's parameters live on (the CPU for a model without parameters)."""
+    first = next(model.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+@contextlib.contextmanager
+def capture_outputs(modules: Sequence[nn.Module]) -> Iterator[dict[nn.Module, torch.Tensor]]:
+    """Keep each module's latest output (detached, by module) while the block runs; the hooks go away after it.
+
+    with capture_outputs([model.hidden]) as outs:
+        model(x)
+    h = outs[model.hidden]
+    """
+    captured: dict[nn.Module, torch.Tensor] = {}
+
+    def keep(module: nn.Module, _inputs, output) -> None:
+        captured[module] = output.detach() if isinstance(output, torch.Tensor) else output
+
+    hooks = [m.register_forward_hook(keep) for m in modules]
+    try:
+        yield captured
+    finally:
+        for hook in hooks:
+            hook.remove()

@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 import torch
+from matplotlib.ticker import MaxNLocator
 
-from .training import History
+from .history import History, Run
 
 
 def plot_label(name: str) -> str:
@@ -45,21 +46,56 @@ def plot_confusion(
     return ax
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def _history_of(item: History | Run) -> History:
+    return item.history if isinstance(item, Run) else item
+
+
 def plot_history(
-    histories: Mapping[str, History],
-    keys: Sequence[str] = ("train_loss", "test_loss", "test_acc"),
+    histories: Mapping[str, History | Run] | Sequence[Run],
+    keys: Sequence[str | Sequence[str]] = ("train_loss", "val_loss", "val_acc"),
     axes: Sequence[plt.Axes] | None = None,
+    titles: Sequence[str] | None = None,
+    ylim: tuple[float, float] | None = None,
+    sharey: bool = False,
 ) -> np.ndarray:
-    """One panel per history column (e.g. loss, accuracy), one line per named run."""
+    """Training curves: one panel per entry of ``keys``, one colour per run.
+
+    A key is a history column (``"val_acc"``); a tuple of columns draws them in one panel, told apart by line
+    style, e.g. ``keys=[("train_acc", "val_acc")]`` for training (solid) against validation (dashed). Runs are given
+    by name (a dict of histories or runs) or as a list of ``Run`` objects (named by ``run.name``).
+    """
+    if not isinstance(histories, Mapping):
+        histories = {run.name: run for run in histories}
+    panels = [(key,) if isinstance(key, str) else tuple(key) for key in keys]
     if axes is None:
-        axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)[1][0]
-    for ax, key in zip(axes, keys):
-        for name, history in histories.items():
-            values = np.asarray(getattr(history, key), dtype=float)
-            ax.plot(history.epoch, values, marker="o" if len(values) < 30 else None, ms=3, label=name)
-        ax.set(xlabel="epoch", title=key.replace("_", " "))
+        axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.4), squeeze=False, sharey=sharey)[1][0]
+    for i, (ax, columns) in enumerate(zip(axes, panels)):
+        for colour, (name, item) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 10, histories.items()):
+            history = _history_of(item)
+            for style, key in zip(LINE_STYLES, columns):
+                values = np.asarray(getattr(history, key), dtype=float)
+                epochs = np.asarray(history.epoch)
+                shown = np.isfinite(values)  # columns measured every k epochs have NaN in between
+                label = name if len(columns) == 1 else f"{name}: {key.split('_')[0]}"
+                ax.plot(
+                    epochs[shown],
+                    values[shown],
+                    style,
+                    color=colour,
+                    marker="o" if shown.sum() < 30 else None,
+                    ms=3,
+                    label=label,
+                )
+        title = titles[i] if titles else " / ".join(c.replace("_", " ") for c in columns)
+        ax.set(xlabel="epoch", title=title)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+        ax.legend(fontsize=7)
     plt.tight_layout()
     return np.asarray(axes)
 

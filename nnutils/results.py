@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+
+import pandas as pd
+
+from .references import reference_figures, status_of, unmet_requirements
 
 ENV_VAR = "NNUTILS_RESULTS"
 
@@ -38,3 +43,30 @@ class Results:
             json.dump(payload, f, indent=1, ensure_ascii=False)
         os.replace(tmp, path)
         return path
+
+    def compare(self, measured: Mapping[str, float]) -> pd.DataFrame:
+        """Record each measured value and return it beside the report's figure for the same key (read from
+        ``book/reference_figures.yml``, where every reference figure is written once)."""
+        figures = reference_figures(self.notebook)
+        unknown = [key for key in measured if key not in figures]
+        if unknown:
+            raise KeyError(
+                f"{', '.join(unknown)}: no reference figure for notebook {self.notebook} in reference_figures.yml "
+                f"(it has {', '.join(figures) or 'none'})."
+            )
+        for key, value in measured.items():
+            self.record(key, value)
+        rows = []
+        for key in measured:
+            figure, value = figures[key], float(self.values[key])
+            unmet = unmet_requirements(figure, self.values)
+            rows.append(
+                {
+                    "figure": figure["figure"],
+                    "this run": value,
+                    "report": figure["reference"],
+                    "difference": value - figure["reference"],
+                    "status": status_of(figure, value, self.profile, unmet),
+                }
+            )
+        return pd.DataFrame(rows).set_index("figure")

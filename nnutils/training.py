@@ -4,8 +4,12 @@ Typical use::
 
     set_seed(0)
     model = NetConv()
-    history = fit(model, (x_train, y_train), (x_test, y_test), lr=0.01, momentum=0.5, epochs=10)
+    history = fit(model, (x_train, y_train), val=(x_val, y_val), lr=0.01, momentum=0.5, epochs=10)
     result = evaluate(model, x_test, y_test)
+
+``val`` and ``test`` are both watched every ``eval_every`` epochs and recorded under their own names
+(``val_acc``, ``test_acc``): the history says which split a number comes from. A chapter that follows the test
+set during training, as the reports did, passes ``test=``.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
+
+from .history import EvalResult, History, Run, call_callbacks  # noqa: F401 (re-exported)
+from .models import device_of
 
 Tensors = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -65,7 +72,7 @@ class TrainConfig:
     shuffle: bool = True
     seed: int = 0
     device: str = "auto"
-    eval_every: int = 1  # evaluate the test set every k epochs (and after the last); 0 = only at the end
+    eval_every: int = 1  # evaluate val / test every k epochs (and after the last); 0 = only at the end
     progress: bool | None = None  # None: on unless the environment sets NNUTILS_PROGRESS=0
 
     def __post_init__(self) -> None:
@@ -75,37 +82,6 @@ class TrainConfig:
             raise ValueError(f"Unknown loss {self.loss!r}: choose one of {', '.join(LOSSES)} or pass a function.")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be at least 1 and lr positive.")
-
-
-@dataclass
-class History:
-    """Per-epoch record of a run: losses, accuracies (fractions, NaN where not measured) and seconds."""
-
-    epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_acc: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def last(self, key: str) -> float:
-        """The latest value of one column, e.g. ``history.last("test_acc")``."""
-        return getattr(self, key)[-1]
-
-    def as_dict(self) -> dict[str, list]:
-        return {f.name: list(getattr(self, f.name)) for f in fields(self)}
-
-
-@dataclass
-class EvalResult:
-    """Mean loss, accuracy (fraction; NaN without a metric) and confusion matrix (rows = true class)."""
-
-    loss: float
-    accuracy: float
-    confusion: np.ndarray | None
 
 
 def set_seed(seed: int) -> None:
@@ -133,7 +109,7 @@ def _loss_and_metric(loss: str | LossFn, metric: MetricFn | None) -> tuple[LossF
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """The model's outputs for x, in evaluation mode, batch by batch (returned on x's device)."""
     model.eval()
-    device = next(model.parameters()).device
+    device = device_of(model)
     outs = [model(x[i : i + batch_size].to(device)).to(x.device) for i in range(0, len(x), batch_size)]
     return torch.cat(outs)
 
@@ -171,12 +147,7 @@ class Trainer:
         self.stop_training = False
 
     def _call(self, hook: str) -> None:
-        for cb in self.callbacks:
-            method = getattr(cb, hook, None)
-            if method is not None:
-                method(self)
-            elif hook == "on_epoch_end" and callable(cb):
-                cb(self)
+        call_callbacks(self.callbacks, hook, self)
 
     def train_epoch(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> tuple[float, float]:
         """One pass over (x, y) in mini-batches; returns mean loss and accuracy measured on the batches."""
@@ -199,12 +170,18 @@ class Trainer:
         accuracy = float(correct) / n if self.metric_fn is not None else float("nan")
         return float(total_loss) / n, accuracy
 
-    def fit(self, train: Tensors, test: Tensors | None = None) -> History:
+    def _evaluate(self, sets: dict[str, Tensors]) -> dict[str, float]:
+        row = {}
+        for split, (x, y) in sets.items():
+            result = evaluate(self.model, x, y, loss=self.config.loss, metric=self.config.metric)
+            row[f"{split}_loss"], row[f"{split}_acc"] = result.loss, result.accuracy
+        return row
+
+    def fit(self, train: Tensors, val: Tensors | None = None, test: Tensors | None = None) -> History:
         """Train for config.epochs (or until a callback stops it); returns the per-epoch history."""
         cfg = self.config
         x, y = (t.to(self.device) for t in train)
-        if test is not None:
-            test = tuple(t.to(self.device) for t in test)
+        held_out = {k: tuple(t.to(self.device) for t in v) for k, v in (("val", val), ("test", test)) if v is not None}
         generator = torch.Generator().manual_seed(cfg.seed)
         show = cfg.progress if cfg.progress is not None else os.environ.get("NNUTILS_PROGRESS", "1") != "0"
         bar = tqdm(range(cfg.epochs), desc=type(self.model).__name__, disable=not show, leave=False)
@@ -214,24 +191,16 @@ class Trainer:
             train_loss, train_acc = self.train_epoch(x, y, generator)
             seconds = time.perf_counter() - start
             self.epoch = epoch + 1
-            test_loss = test_acc = float("nan")
-            last = self.epoch == cfg.epochs
-            if test is not None and (last or (cfg.eval_every and self.epoch % cfg.eval_every == 0)):
-                result = evaluate(self.model, *test, loss=cfg.loss, metric=cfg.metric)
-                test_loss, test_acc = result.loss, result.accuracy
-            h = self.history
-            for key, value in zip(
-                ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"),
-                (self.epoch, train_loss, train_acc, test_loss, test_acc, seconds),
-            ):
-                getattr(h, key).append(value)
+            due = self.epoch == cfg.epochs or (cfg.eval_every and self.epoch % cfg.eval_every == 0)
+            row = self._evaluate(held_out) if due else {}
+            self.history.append(epoch=self.epoch, train_loss=train_loss, train_acc=train_acc, **row, seconds=seconds)
             bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.3f}", refresh=False)
             self._call("on_epoch_end")
             if self.stop_training:
                 break
-        if test is not None and np.isnan(self.history.test_loss[-1]):
-            result = evaluate(self.model, *test, loss=cfg.loss, metric=cfg.metric)
-            self.history.test_loss[-1], self.history.test_acc[-1] = result.loss, result.accuracy
+        if held_out and np.isnan(self.history.last(f"{next(iter(held_out))}_loss")):  # stopped between evals
+            for key, value in self._evaluate(held_out).items():
+                self.history.put(key, value)
         bar.close()
         return self.history
 
@@ -239,6 +208,8 @@ class Trainer:
 def fit(
     model: nn.Module,
     train: Tensors,
+    val: Tensors | None = None,
+    *,
     test: Tensors | None = None,
     config: TrainConfig | None = None,
     callbacks: Sequence[Callable] = (),
@@ -246,7 +217,7 @@ def fit(
 ) -> History:
     """Train a model on preloaded tensors; keyword overrides change single fields of the config."""
     config = replace(config or TrainConfig(), **overrides)
-    return Trainer(model, config, callbacks).fit(train, test)
+    return Trainer(model, config, callbacks).fit(train, val, test)
 
 
 class StopAt:
@@ -276,37 +247,56 @@ class Snapshots:
     on_epoch_end = _take
 
 
-@dataclass
-class Run:
-    """A trained model with its history, final evaluation and training time."""
+class TrackAccuracy:
+    """Callback: the accuracy on (x, y) in evaluation mode (no dropout) after every epoch, recorded in the history
+    as ``<name>`` (default ``train_eval_acc``) and kept in ``.values``."""
 
-    name: str
-    model: nn.Module
-    history: History
-    result: EvalResult
-    seconds: float
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, name: str = "train_eval_acc"):
+        self.x, self.y, self.name = x, y, name
+        self.values: list[float] = []
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        value = evaluate(trainer.model, self.x.to(trainer.device), self.y.to(trainer.device)).accuracy
+        self.values.append(value)
+        trainer.history.put(self.name, value)
+
+
+class DecayLR:
+    """Callback: multiply the learning rate by ``factor`` after every epoch (exponential decay)."""
+
+    def __init__(self, factor: float):
+        if not 0 < factor <= 1:
+            raise ValueError(f"The decay factor must be in (0, 1], got {factor}.")
+        self.factor = factor
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        for group in trainer.optimizer.param_groups:
+            group["lr"] *= self.factor
 
 
 def train_model(
     name: str,
     build: Callable[[], nn.Module],
     train: Tensors,
-    test: Tensors,
+    val: Tensors | None = None,
+    *,
+    test: Tensors | None = None,
     seed: int = 0,
     config: TrainConfig | None = None,
     callbacks: Sequence[Callable] = (),
+    quiet: bool = False,
     **overrides,
 ) -> Run:
-    """Seed, build, train and evaluate one model; prints a one-line summary."""
+    """Seed, build, train and evaluate one model (on test, else val); prints a one-line summary."""
     set_seed(seed)
     model = build()
     config = replace(config or TrainConfig(), seed=seed, **overrides)
     start = time.perf_counter()
-    history = Trainer(model, config, callbacks).fit(train, test)
+    history = Trainer(model, config, callbacks).fit(train, val, test)
     seconds = time.perf_counter() - start
-    result = evaluate(model, *test, loss=config.loss, metric=config.metric)
-    print(
-        f"{name}: {len(history)} epochs in {seconds:.1f} s, "
-        f"test loss {result.loss:.4f}, test accuracy {100 * result.accuracy:.2f}%"
-    )
-    return Run(name, model, history, result, seconds)
+    final, split = (test, "test") if test is not None else (val, "val")
+    result = evaluate(model, *final, loss=config.loss, metric=config.metric) if final is not None else None
+    if not quiet:
+        score = f", {split} loss {result.loss:.4f}, {split} accuracy {100 * result.accuracy:.2f}%" if result else ""
+        print(f"{name}: {len(history)} epochs in {seconds:.1f} s{score}")
+    return Run(name, model, history, result, seconds, {"split": split if result else None})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from nnutils.bench import GOALS, forward_flops, table, training_flops, verdicts
+from nnutils.book.bench import GOALS, forward_flops, table, training_flops, verdicts
 from nnutils.models import NetConv, NetFull, NetLin
 
 

@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from nnutils.build import Builder, notebook_hash, select
+from nnutils.book.build import Builder, notebook_hash, select
 
 
 def write_notebook(path, code: str) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from nnutils import report
+from nnutils.book import report
 from nnutils.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from nnutils.report import load_reference_figures
+from nnutils.book.report import load_reference_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("NNUTILS_SITE", ROOT / "_build" / "html")).resolve()

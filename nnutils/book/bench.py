@@ -1,7 +1,7 @@
 """Benchmarks for the book's appendix: the training loop against the reports' style of loop, FLOP rates, NumPy vs
 PyTorch, and the notebooks' running times.
 
-    python -m nnutils.bench [--examples 10000] [--epochs 2] [--threads N]
+    python -m nnutils.book.bench [--examples 10000] [--epochs 2] [--threads N]
 
 writes ``book/benchmarks.json`` (one entry per device, merged with earlier runs) and ``book/benchmarks.md``.
 """
@@ -23,10 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import data, training
-from .models import MLP, NetConv, NetFull, NetLin
+from .. import data, training
+from ..models import MLP, NetConv, NetFull, NetLin
 
-BOOK = Path(__file__).resolve().parents[1] / "book"
+BOOK = Path(__file__).resolve().parents[2] / "book"
 MODELS: dict[str, Callable[[], nn.Module]] = {"NetLin": NetLin, "NetFull": NetFull, "NetConv": NetConv}
 GOALS = {"NetLin": 5.0, "NetFull": 5.0}  # fit at least this many times faster than the reference loop
 CONV_SLACK = 1.10  # NetConv: fit at most 10% slower than a bare loop over preloaded tensors
@@ -157,7 +157,7 @@ def time_loops(name: str, images: np.ndarray, labels: np.ndarray, epochs: int, d
 
 def time_scratch_vs_torch(x: np.ndarray, y: np.ndarray, epochs: int) -> dict[str, float]:
     """CPU seconds per epoch of chapter 4's NumPy MLP (784-64-10, sigmoid) and the same MLP trained by ``fit``."""
-    from . import scratch
+    from .. import scratch
 
     net = scratch.mlp((784, 64, 10), act="sigmoid", seed=0, dtype=np.float32)
     training.set_seed(0)
@@ -268,7 +268,7 @@ def table(results: dict) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nnutils.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nnutils.book.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=10_000, help="KMNIST training images per epoch")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per loop (the fastest counts)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as in the sweeps)")

@@ -9,47 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-REQUIRED_FIELDS = ("key", "notebook", "figure", "reference", "tolerance", "unit", "source", "comparable")
-STATUSES = ("within tolerance", "outside tolerance", "not comparable", "not measured")
+from ..references import STATUSES, book_file, load_reference_figures, status_of, unmet_requirements
 
-
-def _check_figure(i: int, entry: object) -> dict:
-    """One reference figure, validated: every field present, numbers numeric, a reason when not comparable."""
-    if not isinstance(entry, Mapping):
-        raise ValueError(f"reference figure #{i} should be a mapping of {', '.join(REQUIRED_FIELDS)}, not {entry!r}.")
-    missing = [f for f in REQUIRED_FIELDS if f not in entry]
-    if missing:
-        raise ValueError(f"reference figure #{i} ({entry.get('key', '?')}) lacks {', '.join(missing)}.")
-    for field in ("reference", "tolerance"):
-        if not isinstance(entry[field], (int, float)) or isinstance(entry[field], bool):
-            raise ValueError(f"reference figure {entry['key']}: {field} must be a number, not {entry[field]!r}.")
-    if entry["tolerance"] < 0:
-        raise ValueError(f"reference figure {entry['key']}: tolerance must be >= 0, not {entry['tolerance']}.")
-    if not isinstance(entry["comparable"], bool):
-        raise ValueError(f"reference figure {entry['key']}: comparable must be true or false.")
-    if not entry["comparable"] and not entry.get("reason"):
-        raise ValueError(f"reference figure {entry['key']} is not comparable: give the reason in 'reason'.")
-    return dict(entry)
-
-
-def load_reference_figures(path: str | Path) -> list[dict]:
-    """Read and validate the YAML list of reference figures (``book/reference_figures.yml``)."""
-    import yaml
-
-    text = Path(path).read_text(encoding="utf-8")
-    entries = yaml.safe_load(text) or []
-    if isinstance(entries, Mapping):
-        entries = entries.get("figures", [])
-    if not isinstance(entries, list):
-        raise ValueError(f"{path}: expected a list of reference figures (or a mapping with 'figures').")
-    figures = [_check_figure(i, e) for i, e in enumerate(entries, 1)]
-    seen: set[tuple[str, str]] = set()
-    for f in figures:
-        ident = (f["notebook"], f["key"])
-        if ident in seen:
-            raise ValueError(f"reference figure {f['notebook']}:{f['key']} appears twice in {path}.")
-        seen.add(ident)
-    return figures
+__all__ = ["STATUSES", "book_file", "load_reference_figures", "status_of", "unmet_requirements"]  # re-exported
 
 
 def load_results(folder: str | Path) -> dict[str, dict]:
@@ -68,26 +30,6 @@ def load_results(folder: str | Path) -> dict[str, dict]:
         if isinstance(payload, dict) and "values" in payload:
             found[payload.get("notebook", path.stem)] = {"profile": payload.get("profile"), "values": payload["values"]}
     return found
-
-
-def unmet_requirements(figure: Mapping, values: Mapping) -> list[str]:
-    """The ``requires`` conditions (other recorded values, e.g. the training-set size) that a run does not meet."""
-    return [
-        f"{key} = {values.get(key, 'not recorded')} (the report's: {want})"
-        for key, want in (figure.get("requires") or {}).items()
-        if values.get(key) != want
-    ]
-
-
-def status_of(figure: Mapping, measured: float | None, profile: str | None, unmet: Sequence[str] = ()) -> str:
-    """The verdict on one figure: not measured, not comparable (by nature, a ci run or an unmet requirement), or
-    within or outside tolerance."""
-    if measured is None or (isinstance(measured, float) and math.isnan(measured)):
-        return "not measured"
-    if not figure["comparable"] or profile != "full" or unmet:
-        return "not comparable"
-    within = abs(measured - figure["reference"]) <= figure["tolerance"] + 1e-12
-    return "within tolerance" if within else "outside tolerance"
 
 
 def compare(figures: Sequence[Mapping], results: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -219,28 +161,18 @@ def time_goals(timings: Sequence[Mapping]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["goal", "at most", "measured", "verdict"]).set_index("goal")
 
 
-def book_file(name: str) -> Path:
-    """A file of the book's sources (e.g. ``reference_figures.yml``), found from the book folder or the repository."""
-    candidates = [Path(name), Path("book") / name, Path("..") / "book" / name]
-    candidates.append(Path(__file__).resolve().parents[1] / "book" / name)
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise ValueError(f"{name} not found in the current folder, book/ or the repository's book/.")
-
-
 def results_folder() -> Path:
     """Where the build's results JSONs are: ``$NNUTILS_RESULTS``, else the repository's ``_build/results``."""
     import os
 
     folder = os.environ.get("NNUTILS_RESULTS")
-    return Path(folder) if folder else Path(__file__).resolve().parents[1] / "_build" / "results"
+    return Path(folder) if folder else Path(__file__).resolve().parents[2] / "_build" / "results"
 
 
 def chapter_titles(folder: str | Path | None = None) -> dict[str, str]:
     """{notebook stem: title} for every notebook in ``folder`` (default: the repository's notebooks/), the title
     taken from its first Markdown heading."""
-    folder = Path(__file__).resolve().parents[1] / "notebooks" if folder is None else folder
+    folder = Path(__file__).resolve().parents[2] / "notebooks" if folder is None else folder
     titles = {}
     for path in sorted(Path(folder).glob("*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
@@ -251,7 +183,7 @@ def chapter_titles(folder: str | Path | None = None) -> dict[str, str]:
 
 def timing_files() -> list[Path]:
     """This build's ``timings.json`` and other builds' timing and build-log files copied into ``book/timings/``."""
-    extra = [folder / "timings" for folder in (Path("."), Path("book"), Path(__file__).resolve().parents[1] / "book")]
+    extra = [folder / "timings" for folder in (Path("."), Path("book"), Path(__file__).resolve().parents[2] / "book")]
     found = next((folder for folder in extra if folder.is_dir()), None)
     return [results_folder() / "timings.json", *(sorted(found.glob("*.json")) if found else [])]
 

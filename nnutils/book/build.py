@@ -1,6 +1,6 @@
 """Execute the book's notebooks with papermill: several at a time, skipping those whose inputs have not changed.
 
-    python -m nnutils.build --profile ci|full --jobs N [--force] [notebook ...]
+    python -m nnutils.book.build --profile ci|full --jobs N [--force] [notebook ...]
 
 Chapter notebooks (``notebooks/*.ipynb``) run first, N at a time, into ``_build/executed/notebooks``; then the
 book's own notebooks (``book/*.ipynb``, e.g. the results page) run into ``_build/executed/book``. A notebook is
@@ -23,8 +23,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parents[1]
 PROFILES = ("ci", "full")
 
 
@@ -246,7 +246,7 @@ def select(paths: Sequence[Path], names: Sequence[str]) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nnutils.build", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nnutils.book.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", help="stems of the notebooks to run (default: all)")
     parser.add_argument("--profile", default="full", choices=PROFILES)
     parser.add_argument("--jobs", type=int, default=None, help="notebooks at a time (default: the number of cores)")
