@@ -10,14 +10,16 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import math
 import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .files import atomic_write
 
 ENV_VAR = "NNUTILS_DATA"
 
@@ -52,6 +54,9 @@ DATASETS: dict[str, dict] = {
     },
 }
 SPLITS = {"train": "train", "test": "t10k"}
+IMAGE_SHAPE = (28, 28)
+# The offline mirror beside the project (``../shared/data``), named in the "not found" message when it exists.
+PROJECT_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data"
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -96,27 +101,46 @@ def md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _official_md5(path: Path) -> str | None:
+    """The official md5 of the file a path stands for (``<NAME>/raw/<stem>[.gz]``), when it is a known one."""
+    stem = path.name[:-3] if path.suffix == ".gz" else path.name
+    return DATASETS.get(path.parent.parent.name.upper(), {}).get("files", {}).get(stem)
+
+
+def _repair_advice(path: Path) -> str:
+    """What to do about a damaged file: replace the read-only mirror's copy, or delete a cache or download copy."""
+    mirror = os.environ.get(ENV_VAR)
+    if mirror and path.resolve().is_relative_to(Path(mirror).expanduser().resolve()):
+        checksum = _official_md5(path)
+        official = f" (the official {path.name.removesuffix('.gz')}.gz has md5 {checksum})" if checksum else ""
+        return (
+            f"the copy in the read-only data mirror {ENV_VAR}={Path(mirror).expanduser().absolute()} is damaged, "
+            f"so replace it there with a good copy{official}"
+        )
+    return "delete it so that a fresh copy is fetched"
+
+
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an IDX file (gzip or plain) into a NumPy array; corrupt or truncated files raise DataError."""
-    path = Path(path)
+    path = Path(path).absolute()
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError) as err:
-        raise DataError(f"Cannot read {path}: {err}. Delete it so that a fresh copy is fetched.") from None
+        raise DataError(f"Cannot read {path} ({err}): {_repair_advice(path)}.") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise DataError(f"{path} is not an IDX file (bad magic number). Delete it so that a fresh copy is fetched.")
+        raise DataError(f"{path} is not an IDX file (bad magic number): {_repair_advice(path)}.")
     dtype, ndim = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DataError(f"{path} is truncated: its header is incomplete.")
+        raise DataError(f"{path} is truncated (its header is incomplete): {_repair_advice(path)}.")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(shape)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # Python ints: exact for any header
     if len(raw) != expected:
         raise DataError(
-            f"{path} is truncated or corrupt: its header promises shape {shape} "
-            f"({expected:,} bytes) but the file holds {len(raw):,} bytes."
+            f"{path} is truncated or corrupt (its header promises shape {shape}, {expected:,} bytes, "
+            f"but the file holds {len(raw):,} bytes): {_repair_advice(path)}."
         )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
@@ -124,7 +148,7 @@ def read_idx(path: str | Path) -> np.ndarray:
 def cache_dir() -> Path:
     """The per-user cache folder for downloaded datasets."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "nnutils"
+    return Path(base).expanduser().absolute() / "nnutils"
 
 
 def _find(folder: Path, stem: str) -> Path | None:
@@ -134,30 +158,30 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
+class _ChecksumMismatch(Exception):
+    """A downloaded file whose md5 is not the official one (raised inside the write, so it is discarded)."""
+
+
 def _download(name: str, stem: str, target_dir: Path) -> Path:
-    """Fetch one file from the first mirror that serves it with the right checksum; atomic rename."""
+    """Fetch one file from the first mirror that serves it with the right checksum (written atomically)."""
     expected = DATASETS[name]["files"][stem]
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{stem}.gz"
+    target = target_dir.absolute() / f"{stem}.gz"
     problems = []
     for mirror in DATASETS[name]["mirrors"]:
         url = f"{mirror}{stem}.gz"
-        fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{stem}.", suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            with atomic_write(target, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+                digest = hashlib.md5()
                 while block := response.read(1 << 20):
                     out.write(block)
-            got = md5(Path(tmp))
-            if got != expected:
-                problems.append(f"{url}: checksum {got} != {expected}")
-                continue
-            os.replace(tmp, target)
+                    digest.update(block)
+                if digest.hexdigest() != expected:
+                    raise _ChecksumMismatch(f"{url}: checksum {digest.hexdigest()} != {expected}")
             return target
+        except _ChecksumMismatch as err:
+            problems.append(str(err))
         except OSError as err:
             problems.append(f"{url}: {err}")
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     raise DataError(f"Could not download {name} file {stem}.gz; tried:\n  " + "\n  ".join(problems))
 
 
@@ -167,7 +191,7 @@ def locate(name: str, split: str, download: bool = True) -> tuple[Path, Path]:
     stems = [f"{SPLITS[split]}-images-idx3-ubyte", f"{SPLITS[split]}-labels-idx1-ubyte"]
     folders = []
     if os.environ.get(ENV_VAR):
-        folders.append(Path(os.environ[ENV_VAR]).expanduser() / name / "raw")
+        folders.append(Path(os.environ[ENV_VAR]).expanduser().absolute() / name / "raw")
     folders.append(cache_dir() / name / "raw")
     for folder in folders:
         found = [_find(folder, stem) for stem in stems]
@@ -182,10 +206,11 @@ def locate(name: str, split: str, download: bool = True) -> tuple[Path, Path]:
         reason = ""
     searched = "\n  ".join(str(f) for f in folders)
     hint = "" if os.environ.get(ENV_VAR) else " (it is not set)"
+    example = f", for example the offline mirror {PROJECT_MIRROR}," if PROJECT_MIRROR.is_dir() else ""
     raise DataError(
         f"{name} {split} files {stems[0]}[.gz] and {stems[1]}[.gz] were not found. Searched:\n  {searched}\n"
-        f"Point the environment variable {ENV_VAR}{hint} at a folder holding {name}/raw/<files>, "
-        f"for example the offline mirror ../shared/data, or connect to the internet to download them.{reason}"
+        f"Point the environment variable {ENV_VAR}{hint} at a folder holding {name}/raw/<files>{example} "
+        f"or connect to the internet to download them.{reason}"
     )
 
 
@@ -203,11 +228,13 @@ def _load_cached(name: str, split: str, images_path: Path, labels_path: Path, st
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or labels.ndim != 1:
         raise DataError(f"{images_path} and {labels_path} do not hold images (N, H, W) and labels (N,).")
+    _check_images(name, images_path, images)
     if len(images) != len(labels):
         raise DataError(
             f"{images_path} holds {len(images):,} images but {labels_path} holds {len(labels):,} labels: "
             "the pair does not belong together."
         )
+    _check_labels(name, labels_path, labels)
     checksums = DATASETS[name]["files"]
     official = all(p.suffix == ".gz" and md5(p) == checksums[p.name[:-3]] for p in (images_path, labels_path))
     return ImageSet(
@@ -219,6 +246,29 @@ def _load_cached(name: str, split: str, images_path: Path, labels_path: Path, st
         source=images_path.parent,
         official=official,
     )
+
+
+def _check_images(name: str, path: Path, images: np.ndarray) -> None:
+    """Refuse images that are not 28 x 28 unsigned bytes, naming the file."""
+    if images.shape[1:] != IMAGE_SHAPE:
+        height, width = images.shape[1:]
+        raise DataError(f"{path} holds images of {height} x {width} pixels, but {name} images are 28 x 28.")
+    if images.dtype != np.uint8:
+        raise DataError(f"{path} holds {images.dtype} pixels, but {name} images are unsigned bytes (uint8, 0-255).")
+
+
+def _check_labels(name: str, path: Path, labels: np.ndarray) -> None:
+    """Refuse labels that are not class numbers 0 to (number of classes - 1), naming the file and the first one."""
+    n_classes = len(DATASETS[name]["classes"])
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{path} holds {labels.dtype} labels, but {name} labels are integers 0 to {n_classes - 1}.")
+    bad = np.flatnonzero((labels < 0) | (labels >= n_classes))
+    if len(bad):
+        more = f" and {len(bad) - 1:,} more out of range" if len(bad) > 1 else ""
+        raise DataError(
+            f"{path} holds label {labels[bad[0]]} at index {bad[0]:,}{more}, "
+            f"but {name} labels are class numbers 0 to {n_classes - 1}."
+        )
 
 
 def load(name: str, split: str = "train", download: bool = True) -> ImageSet:

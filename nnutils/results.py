@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from .files import write_json
 from .references import reference_figures, status_of, unmet_requirements
 
 ENV_VAR = "NNUTILS_RESULTS"
+
+
+def recordable(key: str, value: object) -> bool | int | float | str:
+    """``value`` as a plain Python bool, int, float or str (NumPy scalars, 0-d arrays and 0-d tensors converted);
+    anything else raises TypeError naming the key."""
+    if not isinstance(key, str) or not key:
+        raise TypeError(f"A result's key must be a non-empty string, not {key!r}.")
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool | int | float | str):
+        return value
+    kind = type(value)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    raise TypeError(
+        f"Result {key!r} is a {name}, which cannot be recorded: give one number or string "
+        "(an int, float, bool or str, or a NumPy scalar, 0-d array or 0-d tensor)."
+    )
 
 
 class Results:
@@ -24,6 +40,7 @@ class Results:
 
     def record(self, key: str, value: float | int | str) -> float | int | str:
         """Store one value (floats rounded to 4 places) and save; returns the value for inline use."""
+        value = recordable(key, value)
         if isinstance(value, float):
             value = round(value, 4)
         self.values[key] = value
@@ -35,14 +52,8 @@ class Results:
         folder = os.environ.get(ENV_VAR)
         if not folder:
             return None
-        path = Path(folder) / f"{self.notebook}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"notebook": self.notebook, "profile": self.profile, "values": self.values}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=1, ensure_ascii=False)
-        os.replace(tmp, path)
-        return path
+        return write_json(Path(folder).absolute() / f"{self.notebook}.json", payload)
 
     def compare(self, measured: Mapping[str, float]) -> pd.DataFrame:
         """Record each measured value and return it beside the report's figure for the same key (read from
