@@ -137,3 +137,13 @@ def capture_outputs(modules: Sequence[nn.Module]) -> Iterator[dict[nn.Module, to
     finally:
         for hook in hooks:
             hook.remove()
+
+
+class Step(nn.Module):
+    """Heaviside step activation, 1 where the input is >= 0 else 0; forward only (it has no useful gradient)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x >= 0).to(x.dtype)
+
+
+ACTIVATIONS["step"] = Step

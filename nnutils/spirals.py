@@ -1,7 +1,8 @@
 """Chapter 2's tasks and nets: the two-spirals benchmark, the 3 x 3 grid task, PolarNet, RawNet and grid nets.
 
 Every net here ends in a sigmoid (one output, a probability), so it trains with ``loss="bce"``. Training to
-100% goes through the workbook's one loop, :func:`nnutils.training.fit`, stopped by ``StopAt("train_acc", 1.0)``.
+100% goes through the workbook's one loop, :func:`nnutils.training.fit`, stopped by ``StopAt("train_acc", 1.0)``;
+the seed and setting searches over such runs are in :mod:`nnutils.sweep`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from . import sweep
-from .models import ACTIVATIONS, activation
-from .training import StopAt, fit, set_seed
+from .history import History, Run
+from .models import activation, device_of
+from .training import StopAt, evaluate, fit
 from .unit_maps import forward_with_layers
 
 Tensors = tuple[torch.Tensor, torch.Tensor]
@@ -26,16 +27,6 @@ Tensors = tuple[torch.Tensor, torch.Tensor]
 SPIRAL_XLIM = (-7.0, 7.0)
 SPIRAL_YLIM = (-6.6, 6.7)
 GRID_LIM = (-0.5, 2.5)
-
-
-class Step(nn.Module):
-    """Heaviside step activation, 1 where the input is >= 0 else 0; forward only (it has no useful gradient)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x >= 0).to(x.dtype)
-
-
-ACTIVATIONS.setdefault("step", Step)  # so that models.activation("step") works once this module is imported
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -187,11 +178,12 @@ def train_to_perfect(
     callbacks: Sequence[Callable] = (),
     verbose: bool = True,
     name: str = "",
-) -> dict:
-    """Train with BCE and Adam until training accuracy is 100% or ``max_epochs``; returns a summary dict.
+) -> Run:
+    """Train with BCE and Adam until training accuracy is 100% or ``max_epochs``; returns the ``Run``.
 
-    The summary has ``epochs`` (the epoch reached, ``len(history)``), ``solved``, ``train_acc``, ``train_loss``,
-    ``seconds`` and the ``history``. Accuracy is measured on the batches during the epoch, as the reference did.
+    Accuracy is measured on the batches during the epoch, as the reference did; ``run.epochs`` is the epoch
+    reached and ``run.info`` holds ``solved``, ``epochs_to_100`` (None if not solved), and the last epoch's
+    ``train_acc`` and ``train_loss``. ``run.result`` evaluates the trained net on the whole training set.
     """
     start = time.perf_counter()
     history = fit(
@@ -208,105 +200,35 @@ def train_to_perfect(
         callbacks=[StopAt("train_acc", 1.0), *callbacks],
     )
     seconds = time.perf_counter() - start
-    summary = {
-        "epochs": len(history),
-        "solved": history.last("train_acc") >= 1.0,
+    run = perfect_run(name or type(model).__name__, model, history, data, seconds)
+    if verbose:
+        state = "reached 100%" if run["solved"] else f"stopped at {100 * run['train_acc']:.1f}%"
+        print(f"{run.name}: {state} after {run.epochs} epochs ({seconds:.1f} s)")
+    return run
+
+
+def perfect_run(name: str, model: nn.Module, history: History, data: Tensors, seconds: float) -> Run:
+    """The ``Run`` of a train-to-100% history: ``solved``, ``epochs_to_100``, the last epoch's measures and an
+    evaluation on the training set (the model is left in the mode it was in)."""
+    solved = history.last("train_acc") >= 1.0
+    info = {
+        "solved": solved,
+        "epochs_to_100": len(history) if solved else None,
         "train_acc": history.last("train_acc"),
         "train_loss": history.last("train_loss"),
-        "seconds": seconds,
-        "history": history,
+        "split": "train",
     }
-    if verbose:
-        label = name or type(model).__name__
-        state = "reached 100%" if summary["solved"] else f"stopped at {100 * summary['train_acc']:.1f}%"
-        print(f"{label}: {state} after {summary['epochs']} epochs ({seconds:.1f} s)")
-    return summary
-
-
-TRAIN_KEYS = frozenset({"lr", "batch_size", "max_epochs", "weight_decay"})
-
-
-def search_trial(build: Callable[..., nn.Module], data: Tensors, setting: dict, seed: int, train_options: dict) -> dict:
-    """One run of a search, seeded from ``seed``: build the net for ``setting``, train it, return its table row.
-
-    Module-level (picklable) so that :func:`nnutils.sweep.run_trials` can send it to another process.
-    """
-    model_kw = {k: v for k, v in setting.items() if k not in TRAIN_KEYS}
-    train_kw = {**train_options, **{k: v for k, v in setting.items() if k in TRAIN_KEYS}}
-    set_seed(seed)
-    model = build(**model_kw)
-    summary = train_to_perfect(model, data, seed=seed, **train_kw)
-    return {**setting, "seed": seed, **{k: summary[k] for k in ("epochs", "solved", "train_acc", "seconds")}}
-
-
-def seed_search(
-    build: Callable[..., nn.Module],
-    data: Tensors,
-    grid: dict[str, Sequence] | Sequence[dict],
-    seeds: Sequence[int],
-    n_jobs: int | None = None,
-    **train_options,
-) -> pd.DataFrame:
-    """Train ``build(**setting)`` for every setting in the product of ``grid`` and every seed; one row per run.
-
-    ``grid`` maps constructor or training keywords (``lr``, ``batch_size``) to values (or is a list of settings,
-    each a keyword dict, when they are not a product); the rows hold the
-    setting, the seed, the epoch reached, whether it reached 100% and the seconds it took. The runs go through
-    :func:`nnutils.sweep.run_trials` on ``n_jobs`` workers (default ``nnutils.sweep.default_jobs()``); each
-    seeds itself, so the table (apart from ``seconds``) is the same for any ``n_jobs``.
-    """
-    if not grid or not seeds:
-        raise ValueError("seed_search needs a non-empty grid of settings and at least one seed.")
-    settings = sweep.grid(**grid) if isinstance(grid, dict) else [dict(s) for s in grid]
-    train_options = {"verbose": False, **train_options}
-    trials = [
-        {"build": build, "data": data, "setting": setting, "seed": seed, "train_options": train_options}
-        for setting in settings
-        for seed in seeds
-    ]
-    return pd.DataFrame(sweep.run_trials(search_trial, trials, n_jobs=n_jobs))
-
-
-def summarize_search(runs: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
-    """Per setting: runs, how many reached 100% and the median / min / max epoch reached.
-
-    A failed run counts with the epoch cap it stopped at, so with failures the median is a lower bound.
-    """
-    by = [by] if isinstance(by, str) else list(by)
-    missing = set(by) - set(runs.columns)
-    if missing:
-        raise ValueError(f"Columns {sorted(missing)} are not in the runs table: it has {list(runs.columns)}.")
-
-    def one(group: pd.DataFrame) -> pd.Series:
-        epochs = group["epochs"]
-        return pd.Series(
-            {
-                "runs": len(group),
-                "solved": int(group["solved"].sum()),
-                "failed": int((~group["solved"]).sum()),
-                "median_epochs": float(epochs.median()),
-                "min_epochs": int(epochs.min()),
-                "max_epochs": int(epochs.max()),
-            }
-        )
-
-    table = runs.groupby(by, sort=True)[["epochs", "solved"]].apply(one).reset_index()
-    return table.astype({k: int for k in ("runs", "solved", "failed", "min_epochs", "max_epochs")})
-
-
-def smallest_reliable(summary: pd.DataFrame, by: str = "hidden", every_seed: bool = True) -> int | None:
-    """The smallest value of ``by`` whose runs all reached 100% (with ``every_seed=False``: at least one did);
-    None if none did."""
-    ok = summary["failed"] == 0 if every_seed else summary["solved"] > 0
-    reliable = summary.loc[ok, by]
-    return int(reliable.min()) if len(reliable) else None
+    was_training = model.training
+    result = evaluate(model, *data, loss="bce")
+    model.train(was_training)
+    return Run(name, model, history, result, seconds, info)
 
 
 def predict_labels(model: nn.Module, x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     """The model's 0/1 decisions (output >= threshold) on x, as floats shaped like the targets."""
     model.eval()
     with torch.no_grad():
-        return (model(x.to(next(model.parameters()).device)) >= threshold).float().to(x.device)
+        return (model(x.to(device_of(model))) >= threshold).float().to(x.device)
 
 
 def plot_epochs(

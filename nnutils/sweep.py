@@ -1,4 +1,5 @@
-"""Run independent, seeded trials in parallel: joblib on one machine, or a Dask cluster given its address.
+"""Run independent, seeded trials in parallel (joblib on one machine, or a Dask cluster given its address), and
+the seed and setting searches built on them.
 
 Every trial runs with one intra-op thread, so its numbers are identical whichever backend (or how many workers)
 runs it. ``NNUTILS_JOBS`` sets the default number of local workers (1 when unset: plain sequential execution).
@@ -6,13 +7,18 @@ runs it. ``NNUTILS_JOBS`` sets the default number of local workers (1 when unset
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import pandas as pd
 import torch
 from joblib import Parallel, delayed, parallel_backend
+
+from .history import Run
+from .training import set_seed
 
 
 def grid(**axes: Iterable) -> list[dict[str, Any]]:
@@ -70,3 +76,106 @@ def run_trials(
     if jobs == 1 or len(trials) <= 1:
         return [_one_thread(fn, t) for t in trials]
     return Parallel(n_jobs=jobs)(delayed(_one_thread)(fn, t) for t in trials)
+
+
+# ------------------------------------------------------------------------------ seed and setting searches
+
+
+def split_setting(setting: Mapping[str, Any], train: Callable[..., Run]) -> tuple[dict, dict]:
+    """A search setting split into the model's keywords and the training function's (its parameter names)."""
+    params = inspect.signature(train).parameters
+    train_kw = {k: v for k, v in setting.items() if k in params}
+    return {k: v for k, v in setting.items() if k not in params}, train_kw
+
+
+def search_row(setting: Mapping[str, Any], seed: int, run: Run) -> dict:
+    """One row of a search table: the setting, the seed, the epoch reached, solved, final accuracy and seconds."""
+    return {
+        **setting,
+        "seed": seed,
+        "epochs": run.epochs,
+        "solved": run["solved"],
+        "train_acc": run["train_acc"],
+        "seconds": run.seconds,
+    }
+
+
+def search_trial(
+    build: Callable[..., Any], data: tuple, setting: dict, seed: int, train: Callable[..., Run], train_options: dict
+) -> dict:
+    """One run of a search, seeded from ``seed``: build the net for ``setting``, train it, return its table row.
+
+    Module-level (picklable) so that :func:`run_trials` can send it to another process.
+    """
+    model_kw, train_kw = split_setting(setting, train)
+    set_seed(seed)
+    model = build(**model_kw)
+    return search_row(setting, seed, train(model, data, seed=seed, **{**train_options, **train_kw}))
+
+
+def seed_search(
+    build: Callable[..., Any],
+    data: tuple,
+    settings: dict[str, Sequence] | Sequence[dict],
+    seeds: Sequence[int],
+    *,
+    train: Callable[..., Run],
+    n_jobs: int | None = None,
+    **train_options,
+) -> pd.DataFrame:
+    """Train ``build(**setting)`` for every setting and every seed; one row per run.
+
+    ``settings`` maps constructor or training keywords to lists of values, whose product is searched (or is a
+    list of keyword dicts, when the settings are not a product); a key that ``train`` takes (``lr``,
+    ``batch_size`` ...) goes to it, the others to ``build``. ``train(model, data, seed=..., **options)`` returns a
+    ``Run`` whose ``info`` has ``solved`` and ``train_acc`` (as :func:`nnutils.spirals.train_to_perfect`). The
+    rows hold the setting, the seed, the epoch reached, whether it reached 100%, the last accuracy and the
+    seconds. The runs go through :func:`run_trials` on ``n_jobs`` workers; each seeds itself, so the table
+    (apart from ``seconds``) is the same for any ``n_jobs``.
+    """
+    if not settings or not seeds:
+        raise ValueError("seed_search needs a non-empty grid of settings and at least one seed.")
+    settings = grid(**settings) if isinstance(settings, dict) else [dict(s) for s in settings]
+    if "verbose" in inspect.signature(train).parameters:
+        train_options = {"verbose": False, **train_options}
+    trials = [
+        {"build": build, "data": data, "setting": s, "seed": seed, "train": train, "train_options": train_options}
+        for s in settings
+        for seed in seeds
+    ]
+    return pd.DataFrame(run_trials(search_trial, trials, n_jobs=n_jobs))
+
+
+def summarize_search(runs: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
+    """Per setting: runs, how many reached 100% and the median / min / max epoch reached.
+
+    A failed run counts with the epoch cap it stopped at, so with failures the median is a lower bound.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    missing = set(by) - set(runs.columns)
+    if missing:
+        raise ValueError(f"Columns {sorted(missing)} are not in the runs table: it has {list(runs.columns)}.")
+
+    def one(group: pd.DataFrame) -> pd.Series:
+        epochs = group["epochs"]
+        return pd.Series(
+            {
+                "runs": len(group),
+                "solved": int(group["solved"].sum()),
+                "failed": int((~group["solved"]).sum()),
+                "median_epochs": float(epochs.median()),
+                "min_epochs": int(epochs.min()),
+                "max_epochs": int(epochs.max()),
+            }
+        )
+
+    table = runs.groupby(by, sort=True)[["epochs", "solved"]].apply(one).reset_index()
+    return table.astype({k: int for k in ("runs", "solved", "failed", "min_epochs", "max_epochs")})
+
+
+def smallest_reliable(summary: pd.DataFrame, by: str = "hidden", every_seed: bool = True) -> int | None:
+    """The smallest value of ``by`` whose runs all reached 100% (with ``every_seed=False``: at least one did);
+    None if none did."""
+    ok = summary["failed"] == 0 if every_seed else summary["solved"] > 0
+    reliable = summary.loc[ok, by]
+    return int(reliable.min()) if len(reliable) else None

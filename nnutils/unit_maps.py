@@ -5,8 +5,8 @@ Typical use::
     maps = unit_maps(model, xlim=(-7, 7), ylim=(-6.6, 6.7))
     plot_unit_maps(maps, points=(x, y), title="RawNet")
 
-Hidden layers are found by forward hooks: pass the modules whose outputs are the layers' activations, or give
-the model an attribute ``hidden_layers`` (a sequence of such modules), which is used by default.
+Hidden layers are captured by forward hooks (``models.capture_outputs``): pass the modules whose outputs are the
+layers' activations, or give the model an attribute ``hidden_layers`` (a sequence of such modules), the default.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
+
+from .models import capture_outputs, device_of
 
 # The value at which a unit of each activation counts as "on" (the contour drawn on its map).
 ON_THRESHOLDS = {"Tanh": 0.0, "Sigmoid": 0.5, "Step": 0.5, "ReLU": 1e-6, "LeakyReLU": 0.0}
@@ -70,26 +72,19 @@ def layer_threshold(layer: nn.Module, values: np.ndarray) -> float:
 def forward_with_layers(
     model: nn.Module, x: torch.Tensor, layers: Sequence[nn.Module] | None = None
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """The model's output on x and the outputs of the given layer modules (by forward hooks), in eval mode."""
+    """The model's output on x and the outputs of the given layer modules, in eval mode (returned on the CPU)."""
     layers = default_layers(model) if layers is None else list(layers)
-    captured: dict[int, torch.Tensor] = {}
-    hooks = [
-        layer.register_forward_hook(lambda _m, _i, out, k=k: captured.__setitem__(k, out.detach()))
-        for k, layer in enumerate(layers)
-    ]
     was_training = model.training
     model.eval()
     try:
-        device = next(model.parameters()).device
-        output = model(x.to(device))
+        with capture_outputs(layers) as captured:
+            output = model(x.to(device_of(model)))
     finally:
-        for hook in hooks:
-            hook.remove()
         model.train(was_training)
-    missing = [k for k in range(len(layers)) if k not in captured]
+    missing = [k for k, layer in enumerate(layers) if layer not in captured]
     if missing:
         raise ValueError(f"Layers {missing} were not used in the model's forward pass: pass modules of this model.")
-    return output.cpu(), [captured[k].cpu() for k in range(len(layers))]
+    return output.cpu(), [captured[layer].cpu() for layer in layers]
 
 
 def unit_maps(

@@ -1,6 +1,5 @@
-"""Chapter 2: the two-spirals and grid data, the nets, the hand-designed grid net and the unit maps."""
+"""Chapter 2: the two-spirals and grid data, the nets, the hand-designed grid net and training to 100%."""
 
-import functools
 import math
 
 import matplotlib
@@ -12,25 +11,24 @@ import pandas as pd
 import pytest
 import torch
 
-from nnutils.models import activation
+from nnutils.history import Run
+from nnutils.models import ACTIVATIONS, Step, activation
 from nnutils.spirals import (
-    GRID_LIM,
     GridNet,
     PolarNet,
     RawNet,
-    Step,
+    grid_net_table,
     grid_task,
+    grid_truth_table,
     hand_designed_grid_net,
+    plot_epochs,
     predict_labels,
     raw_variant,
-    seed_search,
-    smallest_reliable,
-    summarize_search,
     train_to_perfect,
     two_spirals,
 )
 from nnutils.training import set_seed
-from nnutils.unit_maps import forward_with_layers, plane_grid, plot_unit_maps, unit_maps
+from nnutils.unit_maps import forward_with_layers
 
 
 def test_two_spirals_count_labels_and_range():
@@ -72,6 +70,7 @@ def test_grid_task_is_a_checkerboard():
 
 
 def test_step_is_a_registered_forward_only_activation():
+    assert ACTIVATIONS["step"] is Step  # registered in nnutils.models itself, not patched in by a chapter module
     step = activation("step")
     assert isinstance(step, Step)
     z = torch.tensor([-1.0, 0.0, 2.0], requires_grad=True)
@@ -111,63 +110,54 @@ def test_polar_coordinates():
     assert torch.allclose(p, torch.tensor([[2.0, math.pi / 2], [3.0, math.pi]]))
 
 
-def test_grid_net_trains_to_perfect_and_reports_epochs():
+def test_grid_net_trains_to_perfect_and_returns_a_run():
     x, y = grid_task()
     set_seed(0)
-    summary = train_to_perfect(GridNet(5), (x, y), lr=0.05, batch_size=9, max_epochs=1000, verbose=False)
-    assert summary["solved"] and summary["epochs"] == len(summary["history"]) < 1000
+    run = train_to_perfect(GridNet(5), (x, y), lr=0.05, batch_size=9, max_epochs=1000, verbose=False)
+    assert isinstance(run, Run) and run.name == "GridNet" and run.seconds > 0
+    assert run["solved"] and run["epochs_to_100"] == run.epochs == len(run.history) < 1000
+    assert run["train_acc"] == 1.0 and run.history.last("train_acc") == 1.0
+    assert run.result.accuracy == 1.0 and run.model.training  # evaluated on the training set, mode kept
 
 
-def test_seed_search_and_summary():
+def test_a_run_that_hits_the_cap_is_not_solved(capsys):
     x, y = grid_task()
-    runs = seed_search(GridNet, (x, y), {"hidden": [1, 5]}, seeds=[0, 1], lr=0.05, batch_size=9, max_epochs=200)
-    assert list(runs.columns[:2]) == ["hidden", "seed"] and len(runs) == 4
-    summary = summarize_search(runs, "hidden")
-    assert summary["runs"].tolist() == [2, 2]
-    assert summary.loc[summary.hidden == 1, "failed"].item() == 2  # one line cannot make a checkerboard
-    assert smallest_reliable(pd.DataFrame({"hidden": [1, 5], "failed": [2, 0]})) == 5
-    some = pd.DataFrame({"hidden": [1, 3, 5], "solved": [0, 1, 3], "failed": [3, 2, 0]})
-    assert smallest_reliable(some, every_seed=False) == 3 and smallest_reliable(some) == 5
-    with pytest.raises(ValueError, match="columns|Columns"):
-        summarize_search(runs, "width")
+    set_seed(0)
+    run = train_to_perfect(GridNet(1), (x, y), lr=0.05, batch_size=9, max_epochs=30, name="one unit")
+    assert not run["solved"] and run["epochs_to_100"] is None and run.epochs == 30
+    assert run["train_acc"] < 1.0
+    assert "one unit: stopped at" in capsys.readouterr().out
 
 
-def test_seed_search_is_the_same_sequential_and_parallel():
+def test_training_to_perfect_repeats_exactly_with_the_same_seed():
     x, y = two_spirals(n_per_spiral=20)
-    options = dict(grid={"hidden": [2, 4]}, seeds=[0, 1], lr=0.02, batch_size=20, max_epochs=15)
-    sequential = seed_search(PolarNet, (x, y), n_jobs=1, **options).drop(columns="seconds")
-    parallel = seed_search(PolarNet, (x, y), n_jobs=2, **options).drop(columns="seconds")
-    pd.testing.assert_frame_equal(sequential, parallel)
-    assert sequential[["hidden", "seed"]].values.tolist() == [[2, 0], [2, 1], [4, 0], [4, 1]]
+    runs = []
+    for _ in range(2):
+        set_seed(3)
+        runs.append(train_to_perfect(PolarNet(4), (x, y), lr=0.02, batch_size=20, max_epochs=20, seed=3, verbose=False))
+    assert runs[0].history.train_loss == runs[1].history.train_loss
+    for a, b in zip(runs[0].model.parameters(), runs[1].model.parameters()):
+        assert torch.equal(a, b)
 
 
-def test_seed_search_takes_a_list_of_settings_and_raw_variants():
-    x, y = two_spirals(n_per_spiral=10)
-    settings = [{"variant": "relu", "batch_size": 10}, {"variant": "three_layers", "batch_size": 20}]
-    runs = seed_search(functools.partial(raw_variant, hidden=3), (x, y), settings, seeds=[0], max_epochs=3)
-    assert runs["variant"].tolist() == ["relu", "three_layers"] and runs["batch_size"].tolist() == [10, 20]
+def test_raw_variants():
     assert len(raw_variant("three_layers", hidden=3).hidden_layers) == 3
+    assert isinstance(raw_variant("relu", hidden=3).hidden_layers[0][1], torch.nn.ReLU)
     with pytest.raises(ValueError, match="variant"):
         raw_variant("sigmoid")
 
 
-def test_unit_maps_shapes_and_plot():
-    points, xs, ys = plane_grid(GRID_LIM, GRID_LIM, (30, 20))
-    assert points.shape == (600, 2) and len(xs) == 30 and len(ys) == 20
+def test_grid_tables_and_epoch_plot():
+    x, y = grid_task()
     net = hand_designed_grid_net()
-    maps = unit_maps(net, GRID_LIM, GRID_LIM, (30, 20))
-    assert maps.output.shape == (20, 30) and maps.layers[0].shape == (4, 20, 30)
-    assert maps.thresholds == [0.5]
-    # unit 1 is on above the line x1 + x2 = 0.5: off at the bottom-left corner, on at the top-right corner
-    assert maps.layers[0][0, 0, 0] == 0 and maps.layers[0][0, -1, -1] == 1
-    fig = plot_unit_maps(maps, grid_task(), title="test")
-    assert len(fig.axes) >= 5
-    plt.close(fig)
-    set_seed(0)
-    maps = unit_maps(RawNet(3, depth=3), (-7, 7), (-6.6, 6.7), 16)
-    assert [m.shape for m in maps.layers] == [(3, 16, 16)] * 3 and maps.thresholds == [0.0] * 3
-
-
-def test_unit_maps_rejects_foreign_layers():
-    with pytest.raises(ValueError, match="not used"):
-        unit_maps(hand_designed_grid_net(), GRID_LIM, GRID_LIM, 8, layers=[torch.nn.Tanh()])
+    weights = grid_net_table(net)
+    assert weights.shape == (4, 4) and weights["bias"].tolist() == [-0.5, -1.5, -2.5, -3.5]
+    assert weights.index.name == "output bias -0.500"
+    truth = grid_truth_table(net, x, y)
+    assert truth["right"].all() and list(truth.columns[3:7]) == ["h1", "h2", "h3", "h4"]
+    runs = pd.DataFrame({"hidden": [2, 2, 4], "epochs": [50, 100, 30], "solved": [False, True, True]})
+    ax = plot_epochs(runs, "hidden", cap=100, title="t")
+    assert ax.get_ylabel() == "epochs to 100% training accuracy" and len(ax.collections) == 2
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="width"):
+        plot_epochs(runs, "width", cap=100)

@@ -1,14 +1,26 @@
-"""Sweeps: grid(), bad input, and identical results in one process, with joblib workers and on a Dask cluster."""
+"""Sweeps: grid(), bad input, identical results in one process, with joblib workers and on a Dask cluster; the
+seed and setting searches and their summaries."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from nnutils.sweep import default_jobs, grid, run_trials
+from nnutils.spirals import GridNet, PolarNet, grid_task, raw_variant, train_to_perfect, two_spirals
+from nnutils.sweep import (
+    default_jobs,
+    grid,
+    run_trials,
+    seed_search,
+    smallest_reliable,
+    split_setting,
+    summarize_search,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sweep_trials import tiny_training  # noqa: E402  (importable by the workers too: see the fixture below)
@@ -55,3 +67,48 @@ def test_a_dask_cluster_gives_the_same_results(monkeypatch):
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         assert run_trials(tiny_training, TRIALS, address=cluster.scheduler_address) == serial
+
+
+def test_a_setting_splits_into_model_and_training_keywords():
+    model_kw, train_kw = split_setting({"hidden": 4, "lr": 0.1, "batch_size": 9}, train_to_perfect)
+    assert model_kw == {"hidden": 4} and train_kw == {"lr": 0.1, "batch_size": 9}
+
+
+def test_seed_search_and_summary():
+    x, y = grid_task()
+    runs = seed_search(
+        GridNet, (x, y), {"hidden": [1, 5]}, seeds=[0, 1], train=train_to_perfect, lr=0.05, batch_size=9, max_epochs=200
+    )
+    assert list(runs.columns) == ["hidden", "seed", "epochs", "solved", "train_acc", "seconds"] and len(runs) == 4
+    summary = summarize_search(runs, "hidden")
+    assert summary["runs"].tolist() == [2, 2]
+    assert summary.loc[summary.hidden == 1, "failed"].item() == 2  # one line cannot make a checkerboard
+    assert summary.loc[summary.hidden == 1, "min_epochs"].item() == 200  # failures count at the cap
+    with pytest.raises(ValueError, match="Columns"):
+        summarize_search(runs, "width")
+    with pytest.raises(ValueError, match="non-empty"):
+        seed_search(GridNet, (x, y), {"hidden": [1]}, seeds=[], train=train_to_perfect)
+
+
+def test_smallest_size_by_some_seed_and_by_every_seed():
+    assert smallest_reliable(pd.DataFrame({"hidden": [1, 5], "solved": [0, 2], "failed": [2, 0]})) == 5
+    some = pd.DataFrame({"hidden": [1, 3, 5], "solved": [0, 1, 3], "failed": [3, 2, 0]})
+    assert smallest_reliable(some, every_seed=False) == 3 and smallest_reliable(some) == 5
+    assert smallest_reliable(pd.DataFrame({"hidden": [1], "solved": [0], "failed": [3]})) is None
+
+
+def test_seed_search_is_the_same_sequential_and_parallel():
+    x, y = two_spirals(n_per_spiral=20)
+    options = dict(settings={"hidden": [2, 4]}, seeds=[0, 1], lr=0.02, batch_size=20, max_epochs=15)
+    sequential = seed_search(PolarNet, (x, y), train=train_to_perfect, n_jobs=1, **options).drop(columns="seconds")
+    parallel = seed_search(PolarNet, (x, y), train=train_to_perfect, n_jobs=2, **options).drop(columns="seconds")
+    pd.testing.assert_frame_equal(sequential, parallel)
+    assert sequential[["hidden", "seed"]].values.tolist() == [[2, 0], [2, 1], [4, 0], [4, 1]]
+
+
+def test_seed_search_takes_a_list_of_settings_and_raw_variants():
+    x, y = two_spirals(n_per_spiral=10)
+    settings = [{"variant": "relu", "batch_size": 10}, {"variant": "three_layers", "batch_size": 20}]
+    build = functools.partial(raw_variant, hidden=3)
+    runs = seed_search(build, (x, y), settings, seeds=[0], train=train_to_perfect, max_epochs=3)
+    assert runs["variant"].tolist() == ["relu", "three_layers"] and runs["batch_size"].tolist() == [10, 20]

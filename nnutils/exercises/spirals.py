@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from nnutils.exercises import Feedback, check_parameter_count, check_value
+from nnutils.spirals import GridNet, RawNet, grid_task
 
 
 def check_rawnet_parameters(answer: int, hidden: int = 12, depth: int = 2) -> Feedback:
@@ -16,8 +17,6 @@ def check_rawnet_parameters(answer: int, hidden: int = 12, depth: int = 2) -> Fe
         "Count layer by layer: a linear layer from a inputs to b units has a x b weights and b biases; "
         f"RawNet goes 2 -> {hidden}" + f" -> {hidden}" * (depth - 1) + " -> 1."
     )
-    from nnutils.spirals import RawNet
-
     return check_parameter_count(answer, RawNet(hidden, init_scale=None, depth=depth), hint=hint)
 
 
@@ -37,8 +36,6 @@ def check_polar_switch_radius(answer: float, w_radius: float, w_angle: float, bi
 
 def plus_task() -> tuple[torch.Tensor, torch.Tensor]:
     """The grid task's variant: the nine grid points, target 1 on the middle row or middle column (a plus sign)."""
-    from nnutils.spirals import grid_task
-
     x, _ = grid_task()
     y = ((x[:, 0] == 1) | (x[:, 1] == 1)).float().unsqueeze(1)
     return x, y
@@ -51,8 +48,6 @@ def check_plus_design(
     output_bias: float,
 ) -> Feedback:
     """Does a 2-H-1 net of step units with these weights give the plus task's target at all nine points?"""
-    from nnutils.spirals import GridNet
-
     try:
         w = torch.as_tensor(hidden_weight, dtype=torch.float32)
         b = torch.as_tensor(hidden_bias, dtype=torch.float32).reshape(-1)
