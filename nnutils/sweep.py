@@ -179,3 +179,77 @@ def smallest_reliable(summary: pd.DataFrame, by: str = "hidden", every_seed: boo
     ok = summary["failed"] == 0 if every_seed else summary["solved"] > 0
     reliable = summary.loc[ok, by]
     return int(reliable.min()) if len(reliable) else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 4a: sweeps and cross-validation of the from-scratch NumPy MLP (``nnutils.backprop.train_mlp``).
+# Every trial is a module-level function, so that parallel workers can run it.
+
+MLP_METRICS = ("train_acc", "val_acc", "train_loss", "val_loss", "epochs", "seconds")
+
+
+def mlp_trial(train: tuple, val: tuple, **setting) -> dict:
+    """One sweep trial: train ``backprop.train_mlp`` on ``train``, measure it on ``val``; one table row."""
+    from .backprop import train_mlp  # the chapter module (imported here: the other sweeps do not need it)
+    from .scratch import evaluate
+
+    run = train_mlp(train, val, **setting)
+    train_loss, train_acc = evaluate(run.model, *train, setting.get("loss", "cross_entropy"))
+    h = run.history
+    return setting | {
+        "train_acc": train_acc,
+        "val_acc": h.val_acc[-1],
+        "train_loss": train_loss,
+        "val_loss": h.val_loss[-1],
+        "epochs": len(h),
+        "seconds": sum(h.seconds),
+    }
+
+
+def mlp_sweep(train: tuple, val: tuple, vary: dict[str, Sequence], n_jobs: int | None = None, **fixed):
+    """Train one NumPy MLP per combination of the values in ``vary`` (a grid), everything else ``fixed``, each
+    measured on the validation set ``val``: a table, one row per setting, the same for any number of workers."""
+    import pandas as pd
+
+    trials = [{"train": train, "val": val, **fixed, **combo} for combo in grid(**vary)]
+    rows = run_trials(mlp_trial, trials, n_jobs=n_jobs)
+    return pd.DataFrame([{k: row[k] for k in [*vary, *MLP_METRICS]} for row in rows])
+
+
+def mlp_fold_trial(x, y, kept, held, fold: int, **setting) -> dict:
+    """One cross-validation fold: train the NumPy MLP on ``kept``, measure it on the held-out ``held``."""
+    from .backprop import train_mlp
+    from .scratch import evaluate
+
+    run = train_mlp((x[kept], y[kept]), (x[held], y[held]), **setting)
+    h = run.history
+    return {
+        "fold": fold,
+        "train_acc": evaluate(run.model, x[kept], y[kept])[1],
+        "val_acc": h.val_acc[-1],
+        "seconds": sum(h.seconds),
+    }
+
+
+def cross_validate_mlp(x, y, k: int = 5, seed: int = 0, n_jobs: int | None = None, **setting):
+    """k-fold cross-validation of one NumPy MLP setting: each fold is held out once (``val_acc``); one row per
+    fold, the folds run in parallel."""
+    import numpy as np
+    import pandas as pd
+
+    if not 2 <= k <= len(y):
+        raise ValueError(f"k must lie between 2 and the number of examples ({len(y)}), not {k}.")
+    folds = np.array_split(np.random.default_rng(seed).permutation(len(y)), k)
+    trials = [
+        {
+            "x": x,
+            "y": y,
+            "kept": np.concatenate([f for j, f in enumerate(folds) if j != i]),
+            "held": held,
+            "fold": i + 1,
+            "seed": seed,
+            **setting,
+        }
+        for i, held in enumerate(folds)
+    ]
+    return pd.DataFrame(run_trials(mlp_fold_trial, trials, n_jobs=n_jobs))

@@ -1,23 +1,14 @@
-"""The from-scratch network: training reduces the loss, saving and loading, early stopping, and agreement with the
-same MLP in PyTorch (forward pass and full-batch training steps on the same weights)."""
+"""The from-scratch network and its SGD loop: training reduces the loss, the history's columns, callbacks, early
+stopping, saving and loading (a failed load changes nothing), and the whole library without torch."""
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-import torch
 
-from nnutils.models import MLP
-from nnutils.scratch import cnn, evaluate, fit, make_activation, make_loss, mlp
-from nnutils.scratch.experiments import (
-    cross_validate,
-    deconvolve,
-    filter_snapshots,
-    lr_decay_callback,
-    per_class,
-    sweep,
-    to_torch_mlp,
-)
-from nnutils.training import fit as torch_fit
-from nnutils.training import set_seed
+from nnutils.history import History
+from nnutils.scratch import SGD, EarlyStopping, cnn, evaluate, fit, make_activation, make_loss, mlp
 
 
 def toy_images(n=240, side=6, seed=0):
@@ -48,6 +39,16 @@ def test_cnn_with_squared_error_learns_and_tracks_conv_deltas():
     assert evaluate(net, x, y, "mse")[1] > 0.9
 
 
+def test_history_names_each_split():
+    """One History type (the torch loop's); validation numbers are val_*, a test set followed in training test_*."""
+    x, y = toy_images(60)
+    plain = fit(mlp((36, 4, 3)), (x, y), lr=0.3, epochs=2)
+    assert isinstance(plain, History) and plain.columns.keys() == {"epoch", "train_loss", "train_acc", "seconds", "lr"}
+    both = fit(mlp((36, 4, 3)), (x, y), (x[:20], y[:20]), test=(x[20:], y[20:]), lr=0.3, epochs=2)
+    assert {"val_loss", "val_acc", "test_loss", "test_acc"} <= set(both.columns) and "delta_norm" not in both
+    assert both.val_loss != both.test_loss and both.epoch == [1, 2]
+
+
 def test_training_is_seeded_and_fixed_order_differs_from_shuffled():
     x, y = toy_images()
     runs = [fit(mlp((36, 5, 3), seed=1), (x, y), lr=0.3, epochs=2, shuffle=s, seed=2) for s in (True, True, False)]
@@ -67,16 +68,55 @@ def test_lr_decays_every_epoch_and_l2_shrinks_weights():
     assert norms[1] < norms[0]
 
 
+class StopAfter:
+    """A callback of the shared protocol: reads the loop's history, epoch and model, and stops it."""
+
+    def __init__(self, epochs):
+        self.epochs, self.seen, self.began = epochs, [], False
+
+    def on_train_begin(self, loop):
+        self.began = True
+
+    def on_epoch_end(self, loop):
+        self.seen.append(
+            (loop.epoch, len(loop.history), loop.history.last("train_loss"), loop.model.count_parameters())
+        )
+        if loop.epoch == self.epochs:
+            loop.stop_training = True
+
+
+def test_callbacks_see_the_loop_and_can_stop_it():
+    x, y = toy_images(60)
+    net, stop, plain = mlp((36, 4, 3)), StopAfter(3), []
+    loop = SGD(net, lr=0.3, epochs=10, callbacks=[stop, lambda loop: plain.append(loop.epoch)])
+    history = loop.fit((x, y))
+    assert stop.began and len(history) == 3 and plain == [1, 2, 3]
+    assert [s[:2] for s in stop.seen] == [(1, 1), (2, 2), (3, 3)]
+    assert stop.seen[-1][2] == history.train_loss[-1] and stop.seen[0][3] == net.count_parameters()
+    assert not loop.stopped_early  # a callback's stop is not early stopping
+
+
 def test_early_stopping_stops_and_restores_the_best_weights():
     x, y = toy_images(300)
     x = x + np.random.default_rng(9).standard_normal(x.shape)  # noisy, and only 30 training images: overfits
     (x_tr, y_tr), (x_va, y_va) = (x[:30], y[:30]), (x[30:], y[30:])
     net = mlp((36, 64, 3), act="relu", init="lecun")
-    history = fit(net, (x_tr, y_tr), (x_va, y_va), lr=0.5, epochs=200, early_stopping=3)
-    assert history.stopped_early and len(history) < 200
-    best = int(np.argmin(history.test_loss))
+    loop = SGD(net, lr=0.5, epochs=200, early_stopping=3)
+    history = loop.fit((x_tr, y_tr), (x_va, y_va))
+    assert loop.stopped_early and len(history) < 200
+    best = int(np.argmin(history.val_loss))
     assert len(history) == best + 1 + 3
-    assert evaluate(net, x_va, y_va)[0] == pytest.approx(history.test_loss[best])
+    assert evaluate(net, x_va, y_va)[0] == pytest.approx(history.val_loss[best])
+    same = mlp((36, 64, 3), act="relu", init="lecun")
+    as_callback = fit(same, (x_tr, y_tr), (x_va, y_va), lr=0.5, epochs=200, callbacks=[EarlyStopping(3)])
+    assert as_callback.val_loss == history.val_loss
+
+
+def test_a_diverging_run_stops():
+    x, y = toy_images(60)
+    loop = SGD(mlp((36, 8, 3), init="gaussian"), loss="mse", lr=1e6, epochs=50)
+    history = loop.fit((x * 1e3, y))
+    assert loop.stopped_early and len(history) < 50 and not np.isfinite(history.train_loss[-1])
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -85,68 +125,52 @@ def test_save_and_load_round_trip(tmp_path):
     path = net.save(tmp_path / "weights.npz")
     other = cnn(2, 3, hidden=4, n_classes=3, image_size=6, seed=4).load(path)
     np.testing.assert_array_equal(net.forward(x), other.forward(x))
-    assert not list(tmp_path.glob("*.npz.*")) and len(list(tmp_path.iterdir())) == 1  # no temporary left
+    assert [p.name for p in tmp_path.iterdir()] == ["weights.npz"]  # no temporary left
+    assert (path.stat().st_mode & 0o777) == 0o644 or (path.stat().st_mode & 0o044)  # readable like any file
     with pytest.raises(ValueError, match="shape"):
         cnn(3, 3, hidden=4, n_classes=3, image_size=6).load(path)
     with pytest.raises(ValueError, match="npz"):
         net.save(tmp_path / "weights.pt")
 
 
-def test_numpy_and_torch_mlp_agree_on_a_forward_pass():
-    x = np.random.default_rng(0).random((20, 1, 28, 28)).astype(np.float32)
-    for act, hidden in (("sigmoid", (64,)), ("relu", (100, 64)), ("tanh", (32,))):
-        net = mlp((784, *hidden, 10), act=act, seed=5, dtype=np.float32)
-        model = to_torch_mlp(net, act)
-        assert isinstance(model, MLP)
-        logits = net.forward(x)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        ours = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log-softmax, as MLP outputs
-        with torch.no_grad():
-            theirs = model(torch.from_numpy(x)).numpy()
-        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+def test_a_failed_load_leaves_the_network_unchanged(tmp_path):
+    """Loading into another architecture checks every array before assigning any (the first layers match here)."""
+    path = cnn(2, 3, hidden=4, n_classes=3, image_size=6, seed=3).save(tmp_path / "weights.npz")
+    wider = cnn(2, 3, hidden=5, n_classes=3, image_size=6, seed=4)  # same conv, another dense layer
+    before = wider.state_dict()
+    with pytest.raises(ValueError, match="shape"):
+        wider.load(path)
+    assert all(np.array_equal(before[k], v) for k, v in wider.state_dict().items())
+    deeper = mlp((36, 5, 3), seed=1).save(tmp_path / "deeper.npz")
+    shallow = mlp((36, 5), seed=2)  # its only layer has the shape of the saved first layer
+    before = shallow.state_dict()
+    with pytest.raises(ValueError, match="lacks"):
+        shallow.load(deeper)
+    assert all(np.array_equal(before[k], v) for k, v in shallow.state_dict().items())
 
 
-def test_numpy_and_torch_training_steps_agree_with_the_same_weights():
-    """Full-batch steps (so that the order cannot differ) with lr decay: the weights stay equal."""
-    x = np.random.default_rng(1).random((50, 1, 28, 28)).astype(np.float32)
-    y = np.random.default_rng(2).integers(0, 10, 50)
-    net = mlp((784, 16, 10), act="sigmoid", init="lecun", seed=6, dtype=np.float32)
-    set_seed(0)
-    model = to_torch_mlp(net)
-    fit(net, (x, y), lr=0.5, lr_decay=0.9, batch_size=50, epochs=4)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    torch_fit(model, (xt, yt), lr=0.5, batch_size=50, epochs=4, callbacks=[lr_decay_callback(0.9)], device="cpu")
-    np.testing.assert_allclose(net.layers[1].params["W"], model.net[1].weight.detach().numpy(), atol=1e-5)
-    np.testing.assert_allclose(net.layers[3].params["b"], model.net[3].bias.detach().numpy(), atol=1e-5)
-
-
-def test_experiment_helpers():
-    x, y = toy_images(120)
-    xs, ys = per_class(x, y, 5, classes=[2, 0])
-    assert len(ys) == 10 and set(ys) == {0, 1}
-    xf = x.reshape(len(x), 1, 6, 6)
-    table = sweep((xf, y), (xf, y), {"l2": [0.0, 0.1], "act": ["relu", "tanh"]}, hidden=(4,), lr=0.3, epochs=2)
-    assert len(table) == 4 and {"l2", "act", "train_acc", "test_acc", "seconds"} <= set(table.columns)
-    folds = cross_validate(xf, y, k=3, hidden=(4,), lr=0.3, epochs=2)
-    assert len(folds) == 3
-    net = cnn(2, 3, hidden=None, n_classes=3, image_size=6)
-    snap = filter_snapshots([1, 2])
-    fit(net, (x, y), loss="mse", lr=0.1, epochs=2, callbacks=[snap])
-    assert sorted(snap.frames) == [1, 2] and snap.frames[1].shape == (2, 1, 3, 3)
-    assert deconvolve(net, x[:4]).shape == (4, 2, 6, 6)
-
-
-def test_sweeps_and_cross_validation_give_the_same_numbers_in_parallel():
-    x, y = toy_images(120)
-    vary, fixed = {"l2": [0.0, 0.1], "hidden": [(4,), (5, 3)]}, dict(lr=0.3, epochs=2, seed=1)
-    one = sweep((x, y), (x, y), vary, n_jobs=1, **fixed)
-    two = sweep((x, y), (x, y), vary, n_jobs=2, **fixed)
-    assert list(one["hidden"]) == [(4,), (5, 3), (4,), (5, 3)]
-    assert one.drop(columns="seconds").equals(two.drop(columns="seconds"))
-    folds_one = cross_validate(x, y, k=3, n_jobs=1, hidden=(4,), lr=0.3, epochs=2)
-    folds_two = cross_validate(x, y, k=3, n_jobs=2, hidden=(4,), lr=0.3, epochs=2)
-    assert folds_one.drop(columns="seconds").equals(folds_two.drop(columns="seconds"))
-    assert list(folds_one["fold"]) == [1, 2, 3]
+def test_the_library_imports_and_trains_without_torch(tmp_path):
+    code = f"""
+import sys
+sys.modules["torch"] = None  # every 'import torch' now fails
+import numpy as np
+import nnutils.scratch as scratch
+from nnutils.scratch import gradcheck
+rng = np.random.default_rng(0)
+x = rng.standard_normal((60, 1, 4, 4))
+y = (x.sum(axis=(1, 2, 3)) > 0).astype(int)
+net = scratch.mlp((16, 6, 2), act="tanh", init="lecun")
+history = scratch.fit(net, (x, y), (x, y), lr=0.5, epochs=8, early_stopping=5)
+assert history.train_loss[-1] < history.train_loss[0] and history.val_acc[-1] > 0.8, history.as_dict()
+conv = scratch.cnn(2, 3, n_classes=2, image_size=4)
+scratch.fit(conv, (x, y), loss="mse", lr=0.1, epochs=2, track_delta=0)
+assert max(gradcheck.check_layer(scratch.Conv2D(1, 2, 3), x[:2]).values()) < 1e-6
+net.save({str(tmp_path / "w.npz")!r})
+print("trained without torch")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "trained without torch" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -157,6 +181,8 @@ def test_sweeps_and_cross_validation_give_the_same_numbers_in_parallel():
         (lambda: make_loss("hinge"), "Unknown loss"),
         (lambda: mlp((784, 10), init="xavier"), "Unknown initialisation"),
         (lambda: fit(mlp((36, 3)), toy_images(10), lr=-1), "lr > 0"),
+        (lambda: fit(mlp((36, 3)), (np.zeros((3, 36)), np.zeros(2, int))), "as many labels"),
+        (lambda: EarlyStopping(0), "patience"),
         (lambda: make_loss("mse")(np.zeros((2, 3)), np.zeros((2, 4))), "do not match"),
     ],
 )

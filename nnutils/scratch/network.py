@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write
 from .activations import Activation, make_activation
 from .layers import Conv2D, Dense, Flatten, Layer
 
@@ -64,14 +63,21 @@ class Network:
         return {key: layer.params[name].copy() for key, layer, name in self.parameters()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Set every parameter from ``state``; missing keys or wrong shapes raise ValueError."""
+        """Set every parameter from ``state``; a missing or extra key or a wrong shape raises ValueError before any
+        parameter is changed (every array is checked first, then all are assigned)."""
+        extra = sorted(set(state) - {key for key, _, _ in self.parameters()})
+        if extra:
+            raise ValueError(f"The saved weights hold {extra}, which this network lacks: another architecture?")
+        checked = {}
         for key, layer, name in self.parameters():
             if key not in state:
                 raise ValueError(f"The saved weights lack {key!r}; they hold {sorted(state)}.")
             value = np.asarray(state[key])
             if value.shape != layer.params[name].shape:
                 raise ValueError(f"{key}: saved shape {value.shape} != network shape {layer.params[name].shape}.")
-            layer.params[name] = value.astype(layer.params[name].dtype)
+            checked[key] = value.astype(layer.params[name].dtype)
+        for key, layer, name in self.parameters():
+            layer.params[name] = checked[key]
 
     def count_parameters(self) -> int:
         return sum(layer.params[name].size for _, layer, name in self.parameters())
@@ -81,15 +87,8 @@ class Network:
         path = Path(path)
         if path.suffix != ".npz":
             raise ValueError(f"Weights are saved as .npz files; got {path.name!r}.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **self.state_dict())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_write(path, "wb") as f:
+            np.savez(f, **self.state_dict())
         return path
 
     def load(self, path: str | Path) -> Network:

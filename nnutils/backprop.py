@@ -1,0 +1,244 @@
+"""Chapter 4a (backpropagation from scratch): MNIST splits and subsets as NumPy arrays, the chapter's MLP and CNN
+runs on ``nnutils.scratch`` (each a ``Run``), the bridge to PyTorch, filter snapshots, the deconvolution view, the
+chapter's figures and the convolution timings. The sweeps and cross-validation are in ``nnutils.sweep``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import data
+from .history import Run
+from .scratch import Conv2D, Network, cnn, first_of, fit, make_activation, mlp
+
+FIT_KEYS = ("loss", "lr", "lr_decay", "batch_size", "epochs", "l2", "shuffle", "early_stopping", "eval_train")
+
+
+def mnist_splits(n_val: int = 10_000, seed: int = 0, standardize: bool = False) -> dict[str, tuple]:
+    """MNIST as float32 NumPy arrays (N, 1, 28, 28) in [0, 1]: ``train`` (60,000 - n_val), ``val`` and ``test``.
+
+    ``standardize`` subtracts the training images' mean pixel value and divides by their standard deviation.
+    """
+    x, y = data.load("MNIST", "train").tensors(normalize=False)
+    (x_tr, y_tr), (x_va, y_va) = data.train_val_split(x, y, n_val, seed=seed)
+    x_te, y_te = data.load("MNIST", "test").tensors(normalize=False)
+    pairs = {"train": (x_tr, y_tr), "val": (x_va, y_va), "test": (x_te, y_te)}
+    splits = {k: (a.numpy(), b.numpy()) for k, (a, b) in pairs.items()}
+    if standardize:
+        mean, std = splits["train"][0].mean(), splits["train"][0].std()
+        splits = {k: ((a - mean) / std, b) for k, (a, b) in splits.items()}
+    return splits
+
+
+def per_class(x: np.ndarray, y: np.ndarray, n: int, classes: Sequence[int] | None = None) -> tuple:
+    """The first n examples of each class (in the data's order), the classes in turn; labels renumbered 0, 1, ..."""
+    classes = list(range(int(y.max()) + 1)) if classes is None else list(classes)
+    picks = [np.flatnonzero(y == c)[:n] for c in classes]
+    if min(len(p) for p in picks) < n:
+        raise ValueError(f"Some class among {classes} has fewer than {n} examples.")
+    index = np.sort(np.concatenate(picks))
+    relabel = np.full(int(y.max()) + 1, -1)
+    relabel[classes] = np.arange(len(classes))
+    return x[index], relabel[y[index]]
+
+
+def random_subset(x: np.ndarray, y: np.ndarray, n: int, seed: int = 0) -> tuple:
+    """n examples drawn at random (seeded) without replacement."""
+    if not 0 < n <= len(y):
+        raise ValueError(f"A subset needs between 1 and {len(y)} examples, not {n}.")
+    index = np.random.default_rng(seed).permutation(len(y))[:n]
+    return x[index], y[index]
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """log(softmax(z)) along the last axis, written out (shift by the maximum, so that exp cannot overflow)."""
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def train_mlp(
+    train: tuple,
+    val: tuple | None = None,
+    hidden: Sequence[int] = (64,),
+    act: str = "sigmoid",
+    init: str = "scaled",
+    seed: int = 0,
+    param: float | None = None,
+    **fit_options,
+) -> Run:
+    """Build ``mlp((784, *hidden, 10))`` in the data's float type and train it with ``scratch.fit`` on ``train``,
+    watching ``val``: a ``Run``."""
+    unknown = set(fit_options) - set(FIT_KEYS)
+    if unknown:
+        raise ValueError(f"Unknown training options {sorted(unknown)}: choose among {', '.join(FIT_KEYS)}.")
+    in_features = int(np.prod(train[0].shape[1:]))
+    dtype = train[0].dtype if np.issubdtype(train[0].dtype, np.floating) else np.float64
+    sizes = (in_features, *hidden, int(train[1].max()) + 1)
+    net = mlp(sizes, act=act, param=param, init=init, seed=seed, dtype=dtype)
+    start = time.perf_counter()
+    history = fit(net, train, val, seed=seed, **fit_options)
+    return Run(f"{act} MLP {'-'.join(map(str, sizes))}", net, history, seconds=time.perf_counter() - start)
+
+
+class FilterSnapshots:
+    """Callback for ``scratch.fit``: copies of the first convolution's filters at chosen epochs (in ``.frames``)."""
+
+    def __init__(self, epochs: Sequence[int]):
+        self.epochs, self.frames = set(epochs), {}
+
+    def on_epoch_end(self, loop) -> None:
+        if loop.epoch in self.epochs:
+            self.frames[loop.epoch] = first_of(loop.model, Conv2D)[1].params["W"].copy()
+
+
+def train_pair(
+    train: tuple, test: tuple, act: str, param: float | None, lr: float, epochs: int, seed: int = 0, **options
+) -> Run:
+    """Report 003's two-class net: two filters as large as the image, then 2 outputs, squared error, one image per
+    step, following the test set. ``snapshots=[epochs]`` keeps the filters then (``run["frames"]``)."""
+    net = cnn(n_filters=2, kernel_size=28, n_classes=2, act=act, param=param, seed=seed, dtype=train[0].dtype)
+    snap = FilterSnapshots(options.pop("snapshots", ()))
+    start = time.perf_counter()
+    history = fit(
+        net, train, test=test, loss="mse", lr=lr, batch_size=1, epochs=epochs, seed=seed, callbacks=[snap], **options
+    )
+    return Run(f"{act} pair net", net, history, seconds=time.perf_counter() - start, info={"frames": snap.frames})
+
+
+# Report 003's activation settings: tanh slope 0.5, leaky ReLU leak 0.01, sigmoid slope 0.7 (0.05 on the output).
+CNN_ACTIVATIONS = {"tanh": ("tanh", 0.5), "relu": ("leaky_relu", 0.01), "sigmoid": ("sigmoid", None)}
+SIGMOID_SLOPES = {None: (0.7, 0.05), 128: (0.7, 0.7, 0.05)}
+
+
+def train_cnn(
+    train: tuple,
+    test: tuple,
+    act: str = "relu",
+    hidden: int | None = None,
+    leak: float | None = None,
+    seed: int = 0,
+    quiet: bool = False,
+    **fit_options,
+) -> Run:
+    """Report 003's CNN (16 filters 7 x 7; architecture A: hidden=None, B: hidden=128) on squared error, 10 images
+    per step at lr 0.01 unless given, following the test set and the conv deltas; prints one line unless quiet.
+
+    ``act`` is one of tanh, relu (leaky, leak 0.01 unless ``leak``) or sigmoid, with the report's slopes.
+    """
+    if act not in CNN_ACTIVATIONS:
+        raise ValueError(f"Unknown activation {act!r}: choose one of {', '.join(CNN_ACTIVATIONS)}.")
+    name, param = CNN_ACTIVATIONS[act]
+    param = SIGMOID_SLOPES.get(hidden, (0.7,) * 2 + (0.05,)) if act == "sigmoid" else (leak or param)
+    net = cnn(16, 7, hidden=hidden, act=name, param=param, seed=seed, dtype=train[0].dtype)
+    options = {"loss": "mse", "batch_size": 10, "lr": 0.01, "track_delta": 0} | fit_options
+    start = time.perf_counter()
+    h = fit(net, train, test=test, seed=seed, **options)
+    run = Run(f"{act} {'B' if hidden else 'A'}", net, h, seconds=time.perf_counter() - start)
+    if not quiet:
+        extra = {k: v for k, v in fit_options.items() if k != "epochs"}
+        label = f"{run.name} {extra}" if extra else run.name
+        print(f"{label}: train {h.train_acc[-1]:.3f}, test {h.test_acc[-1]:.3f}, {run.seconds:.0f} s")
+    return run
+
+
+def summarize(runs: Mapping[str, Run], split: str = "test") -> pd.DataFrame:
+    """Final training and ``split`` (test or val) loss and accuracy of named runs, one row each."""
+    rows = {
+        name: {
+            "train loss": run.history.train_loss[-1],
+            f"{split} loss": run.history.last(f"{split}_loss"),
+            "train acc": run.history.train_acc[-1],
+            f"{split} acc": run.history.last(f"{split}_acc"),
+        }
+        for name, run in runs.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("run")
+
+
+def to_torch_mlp(net: Network, act: str = "sigmoid"):
+    """An ``nnutils.models.MLP`` holding exactly the weights of a from-scratch MLP (float32)."""
+    import torch
+
+    from .models import MLP
+
+    dense = [layer for layer in net.layers if "W" in layer.params]
+    sizes = [dense[0].params["W"].shape[1]] + [d.params["W"].shape[0] for d in dense]
+    model = MLP(sizes[0], hidden=tuple(sizes[1:-1]), n_classes=sizes[-1], act=act)
+    linears = [m for m in model.net if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        for lin, d in zip(linears, dense):
+            lin.weight.copy_(torch.from_numpy(np.asarray(d.params["W"], dtype=np.float32)))
+            lin.bias.copy_(torch.from_numpy(np.asarray(d.params["b"], dtype=np.float32)))
+    return model
+
+
+def deconvolve(net: Network, x: np.ndarray) -> np.ndarray:
+    """Each filter's activation map projected back onto the input: (N, F, H, W) for images x (N, 1, H, W).
+
+    The map of filter f (after the activation) goes through the transposed convolution of filter f alone.
+    """
+    i, conv = first_of(net, Conv2D)
+    maps = net.activations(x)[i + 1]  # the activation right after the convolution
+    n, f = maps.shape[:2]
+    views = np.empty((n, f, *x.shape[2:]), dtype=maps.dtype)
+    for j in range(f):  # one filter at a time: zero every other map
+        only = np.zeros_like(maps)
+        only[:, j] = maps[:, j]
+        views[:, j] = conv.project_back(only)[:, 0]
+    return views
+
+
+def plot_activations(specs: Sequence[tuple[str, float | None]], z: np.ndarray | None = None) -> plt.Figure:
+    """Each activation (name, slope or leak) and its derivative, on two panels."""
+    z = np.linspace(-6, 6, 601) if z is None else z
+    fig, (ax_f, ax_df) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, param in specs:
+        act = make_activation(name, param)
+        label = name if param is None else f"{name} ({'leak' if 'relu' in name else 'slope'} {param})"
+        ax_f.plot(z, act.f(z), label=label)
+        ax_df.plot(z, act.df(z), label=label)
+    ax_f.set(title="activation f(z)", xlabel="z", ylim=(-1.5, 3))
+    ax_df.set(title="derivative f'(z)", xlabel="z")
+    for ax in (ax_f, ax_df):
+        ax.grid(alpha=0.3)
+    ax_df.legend(fontsize=7)
+    plt.tight_layout()
+    return fig
+
+
+def plot_sweep(table: pd.DataFrame, column: str, log: bool = True, ax: plt.Axes | None = None) -> plt.Axes:
+    """Training and validation accuracy against the swept value (the gap shows overfitting, low values
+    underfitting)."""
+    ax = ax or plt.subplots(figsize=(5.5, 3.6))[1]
+    table = table.sort_values(column)
+    ax.plot(table[column], table["train_acc"], "o-", label="training")
+    ax.plot(table[column], table["val_acc"], "s--", label="validation")
+    if log:
+        ax.set_xscale("log", base=2 if column == "batch_size" else 10)
+    ax.set(xlabel=column, ylabel="accuracy", title=f"accuracy against {column}", ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def filter_grid(filters: Mapping[str, np.ndarray], n: int | None = None, size: float = 1.0) -> plt.Figure:
+    """Rows of filters (F, 1, k, k) or (F, k, k), one row per named set, each filter scaled to its own range."""
+    rows = {name: np.asarray(w).reshape(len(w), *np.asarray(w).shape[-2:])[:n] for name, w in filters.items()}
+    ncols = max(len(w) for w in rows.values())
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(size * ncols + 1.2, size * len(rows)), squeeze=False)
+    for r, (name, w) in enumerate(rows.items()):
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(w):
+                ax.imshow(w[c], cmap="gray")
+            else:
+                ax.axis("off")
+        axes[r][0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    plt.tight_layout()
+    return fig
