@@ -1,29 +1,41 @@
-"""Small convolutional nets for MNIST (LeNet-5 style and a one-layer CNN), what they see, and their weights on disk.
+"""Chapter 4b: small convolutional nets for MNIST (LeNet-5 style and a one-layer CNN), how they are trained and
+compared with a perceptron, what they see, and their weights on disk.
 
 Typical use::
 
-    model = SmallCNN(kernel_size=3)
-    run = fit_tracked(model, (x_train, y_train), (x_val, y_val), optimizer="adam", lr=1e-3, epochs=10)
-    maps = feature_maps(model, x_test[:1])  # {"conv": ..., "relu": ..., "pool": ...}
-    save_weights(model, "small_cnn.pt"); load_weights(SmallCNN(3), "small_cnn.pt")
+    train, val, test = mnist_splits(data.load("MNIST", "train"), data.load("MNIST", "test"), normalize=True)
+    run = train_tracked("small CNN", lambda: SmallCNN(3), train, val, test, optimizer="adam", lr=1e-3)
+    gap(run), summary_row(run)  # training minus validation accuracy; the run as a table row
+    maps = feature_maps(run.model, test[0][:1])  # {"conv": ..., "relu": ..., "pool": ...}
+    save_weights(run.model, "small_cnn.pt"); load_weights(SmallCNN(3), "small_cnn.pt")
 """
 
 from __future__ import annotations
 
-import os
+import math
 import pickle
-import tempfile
+import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
-from .models import count_parameters
-from .training import History, Trainer, evaluate, fit
+from . import data
+from .files import atomic_write
+from .history import Run
+from .models import capture_outputs, count_parameters, device_of
+from .references import reference_figures
+from .training import TrackAccuracy, evaluate, fit, set_seed
+
+if TYPE_CHECKING:
+    from .results import Results
+
+Tensors = tuple[torch.Tensor, torch.Tensor]
 
 IMAGE_SIZE = 28
 
@@ -131,120 +143,127 @@ def feature_maps(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Every image-shaped (4-D) output of the model's layers for input x, by layer name, in forward order."""
     if x.ndim != 4:
         raise ValueError(f"x must be a batch of images (N, C, H, W), not a tensor of shape {tuple(x.shape)}.")
-    maps: dict[str, torch.Tensor] = {}
     named = {m: name.split(".")[-1] for name, m in model.named_modules() if name and not list(m.children())}
-
-    def keep(module: nn.Module, _inputs, output: torch.Tensor) -> None:
-        if isinstance(output, torch.Tensor) and output.ndim == 4:
-            maps[named[module]] = output.detach().cpu()
-
-    hooks = [m.register_forward_hook(keep) for m in named]
     was_training = model.training
     try:
         model.eval()
-        model(x.to(next(model.parameters()).device))
+        with capture_outputs(list(named)) as outputs:
+            model(x.to(device_of(model)))
     finally:
-        for hook in hooks:
-            hook.remove()
         model.train(was_training)
-    return maps
+    return {named[m]: out.cpu() for m, out in outputs.items() if isinstance(out, torch.Tensor) and out.ndim == 4}
 
 
-# ---------------------------------------------------------------- training with an eval-mode training accuracy
+# ---------------------------------------------------------------- the chapter's data and training runs
 
 
-class TrackAccuracy:
-    """Callback: the accuracy on (x, y) in evaluation mode (no dropout) after every epoch, kept in ``.values``."""
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor):
-        self.x, self.y = x, y
-        self.values: list[float] = []
-
-    def on_epoch_end(self, trainer: Trainer) -> None:
-        self.values.append(evaluate(trainer.model, self.x.to(trainer.device), self.y.to(trainer.device)).accuracy)
-
-
-@dataclass
-class Run:
-    """One training run: its history, eval-mode training accuracy per epoch, the model's size and test result."""
-
-    name: str
-    history: History
-    train_acc: list[float] = field(default_factory=list)
-    n_params: int = 0
-    n_train: int = 0
-    test_acc: float = float("nan")
-    confusion: np.ndarray | None = None
-
-    @property
-    def val_acc(self) -> list[float]:
-        return self.history.test_acc
-
-    @property
-    def seconds_per_epoch(self) -> float:
-        return float(np.mean(self.history.seconds))
-
-    @property
-    def gap(self) -> float:
-        """Training minus validation accuracy after the last epoch (the generalisation gap)."""
-        return self.train_acc[-1] - self.val_acc[-1]
-
-    def row(self) -> dict[str, object]:
-        """The run as one row of a summary table."""
-        return {
-            "model": self.name,
-            "parameters": self.n_params,
-            "training images": self.n_train,
-            "epochs": len(self.history),
-            "s / epoch": self.seconds_per_epoch,
-            "train acc": self.train_acc[-1],
-            "val acc": self.val_acc[-1],
-            "test acc": self.test_acc,
-            "gap (train - val)": self.gap,
-        }
+def mnist_splits(
+    train_set: data.ImageSet,
+    test_set: data.ImageSet,
+    *,
+    normalize: bool,
+    n_val: int | None = None,
+    n_test: int | None = None,
+    seed: int = 0,
+    n_holdout: int = 10_000,
+) -> tuple[Tensors, Tensors, Tensors]:
+    """(train, val, test): the official training images split (seeded) into ``n_holdout`` for validation and the
+    rest (50,000 for MNIST) for training, and the official test images; validation and test then cut to seeded
+    subsets of n_val and n_test images (None: all)."""
+    x, y = train_set.tensors(normalize)
+    (x_train, y_train), (x_val, y_val) = data.train_val_split(x, y, n_val=n_holdout, seed=seed)
+    val = data.subset(x_val, y_val, n_val, seed)
+    return (x_train, y_train), val, data.subset(*test_set.tensors(normalize), n_test, seed)
 
 
-def fit_tracked(
-    model: nn.Module,
-    train: tuple[torch.Tensor, torch.Tensor],
-    val: tuple[torch.Tensor, torch.Tensor],
-    test: tuple[torch.Tensor, torch.Tensor] | None = None,
-    name: str = "",
+def train_tracked(
+    name: str,
+    build: Callable[[], nn.Module],
+    train: Tensors,
+    val: Tensors,
+    test: Tensors | None = None,
+    *,
+    seed: int = 0,
     probe: int | None = 10_000,
-    **fit_options,
+    quiet: bool = False,
+    **options,
 ) -> Run:
-    """``training.fit`` on train with val as its test set, also measuring training accuracy (eval mode, on at
-    most ``probe`` training images) after every epoch, then the test set once; prints a one-line summary."""
+    """Seed, build and ``training.fit`` a model on train, watching val (``val_acc``) and the training accuracy in
+    evaluation mode on at most ``probe`` training images (``train_eval_acc``); then the test set once
+    (``run.result``). ``run.info`` holds ``n_params`` and ``n_train``; prints a one-line summary."""
     x, y = train
     if probe is not None and probe < len(y):
         x, y = x[:probe], y[:probe]
-    tracker = TrackAccuracy(x, y)
-    history = fit(model, train, val, callbacks=[tracker, *fit_options.pop("callbacks", ())], **fit_options)
-    run = Run(name or type(model).__name__, history, tracker.values, count_parameters(model), len(train[1]))
-    if test is not None:
-        result = evaluate(model, *test)
-        run.test_acc, run.confusion = result.accuracy, result.confusion
-    print(
-        f"{run.name}: {len(train[1]):,} images, {len(history)} epochs, {run.seconds_per_epoch:.1f} s/epoch, "
-        f"train acc {run.train_acc[-1]:.4f}, val acc {run.val_acc[-1]:.4f}, test acc {run.test_acc:.4f}"
+    set_seed(seed)
+    model = build()
+    start = time.perf_counter()
+    history = fit(
+        model, train, val, callbacks=[TrackAccuracy(x, y), *options.pop("callbacks", ())], seed=seed, **options
     )
+    seconds = time.perf_counter() - start
+    result = evaluate(model, *test) if test is not None else None
+    run = Run(name, model, history, result, seconds, {"n_params": count_parameters(model), "n_train": len(train[1])})
+    if not quiet:
+        print(
+            f"{name}: {len(train[1]):,} images, {run.epochs} epochs, {run.seconds_per_epoch:.1f} s/epoch, "
+            f"train acc {final_accuracy(run, 'train'):.4f}, val acc {final_accuracy(run, 'val'):.4f}, "
+            f"test acc {final_accuracy(run, 'test'):.4f}"
+        )
     return run
 
 
-def plot_train_val(panels: dict[str, list[Run]], ylim: tuple[float, float] = (0.5, 1.0)) -> plt.Figure:
-    """One panel per title, one colour per run: training accuracy dashed, validation accuracy solid."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), sharey=True, squeeze=False)
-    for ax, (title, runs) in zip(axes[0], panels.items()):
-        for colour, run in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"], runs):
-            epochs = run.history.epoch
-            ax.plot(epochs, run.train_acc, "--", color=colour, label=f"{run.name}: train")
-            ax.plot(epochs, run.val_acc, "-", color=colour, label=f"{run.name}: validation")
-        ax.set(title=title, xlabel="epoch", ylim=ylim)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
-    axes[0, 0].set_ylabel("accuracy")
-    fig.tight_layout()
-    return fig
+def final_accuracy(run: Run, split: str) -> float:
+    """A run's accuracy after its last epoch on ``"train"`` (eval mode), ``"val"`` or ``"test"`` (NaN if not
+    measured)."""
+    if split == "test":
+        return run.result.accuracy if run.result is not None else math.nan
+    column = {"train": "train_eval_acc", "val": "val_acc"}.get(split)
+    if column is None:
+        raise ValueError(f"split must be 'train', 'val' or 'test', not {split!r}.")
+    return float(run.history.last(column)) if column in run.history else math.nan
+
+
+def gap(run: Run) -> float:
+    """Training minus validation accuracy after the last epoch (the generalisation gap)."""
+    return final_accuracy(run, "train") - final_accuracy(run, "val")
+
+
+def summary_row(run: Run) -> dict[str, object]:
+    """A run of ``train_tracked`` as one row of a summary table."""
+    return {
+        "model": run.name,
+        "parameters": run.info.get("n_params"),
+        "training images": run.info.get("n_train"),
+        "epochs": run.epochs,
+        "s / epoch": run.seconds_per_epoch,
+        "train acc": final_accuracy(run, "train"),
+        "val acc": final_accuracy(run, "val"),
+        "test acc": final_accuracy(run, "test"),
+        "gap (train - val)": gap(run),
+    }
+
+
+def compare_sweep(results: Results, sweep: Mapping[int, Run]) -> pd.DataFrame:
+    """The kernel-size sweep by kernel: parameters, seconds per epoch, test accuracy (recorded in ``results`` as
+    ``small_cnn_k<k>_test_acc``) and the report's figure with its status where ``reference_figures.yml`` has one."""
+    keys = {k: f"small_cnn_k{k}_test_acc" for k in sweep}
+    reported = reference_figures(results.notebook)
+    compared = results.compare(
+        {keys[k]: final_accuracy(run, "test") for k, run in sweep.items() if keys[k] in reported}
+    )
+    rows = {}
+    for k, run in sweep.items():
+        figure = reported.get(keys[k])
+        if figure is None:
+            results.record(keys[k], final_accuracy(run, "test"))
+        rows[k] = {
+            "parameters": run.info.get("n_params"),
+            "s / epoch": run.seconds_per_epoch,
+            "test acc": final_accuracy(run, "test"),
+            "report": figure["reference"] if figure else np.nan,
+            "status": compared.loc[figure["figure"], "status"] if figure else "no report figure",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("kernel")
 
 
 # ---------------------------------------------------------------- weights on disk
@@ -252,18 +271,10 @@ def plot_train_val(panels: dict[str, list[Run]], ylim: tuple[float, float] = (0.
 
 def save_weights(model: nn.Module, path: str | Path) -> Path:
     """Write the model's state_dict to path atomically (a temporary file in the same folder, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    with atomic_write(path, "wb") as f:
+        torch.save(state, f)
+    return Path(path)
 
 
 def load_weights(model: nn.Module, path: str | Path) -> nn.Module:

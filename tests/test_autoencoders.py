@@ -1,8 +1,10 @@
-"""Autoencoders: shapes, parameter counts, codes, noise, and a few training steps lower the reconstruction loss."""
+"""Autoencoders: shapes, parameter counts, codes, noise, a few training steps lower the reconstruction loss, and the
+few-labels classifier on features."""
 
 import pytest
 import torch
 
+from nnutils import autoencoders as ae
 from nnutils.autoencoders import ConvAutoencoder, DenseAutoencoder, add_noise, encode
 from nnutils.models import count_parameters
 from nnutils.training import evaluate, fit, set_seed
@@ -72,3 +74,44 @@ def test_bad_arguments(images):
         DenseAutoencoder(code_size=0)
     with pytest.raises(ValueError, match="encoder"):
         encode(torch.nn.Linear(3, 2), images)
+
+
+def test_mse_is_the_mean_squared_pixel_error():
+    a = torch.zeros(2, 1, 28, 28)
+    b = a.clone()
+    b[0, 0, 0, :4] = 0.5
+    assert ae.mse(a, b) == pytest.approx(4 * 0.25 / (2 * 784))
+    assert ae.mse(b, b) == 0.0
+    with pytest.raises(ValueError, match="Shapes differ"):
+        ae.mse(a, a.flatten(1))
+
+
+def _features(n: int = 120):
+    """Two well separated clusters in 6 dimensions, labels 0 and 1."""
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(n) % 2
+    x = torch.randn(n, 6, generator=g) * 0.3 + y[:, None].float() * 3.0
+    return x, y
+
+
+@pytest.mark.parametrize("hidden", [(), (16,), (16, 8)])
+def test_classify_learns_separable_features_and_follows_validation(hidden):
+    x, y = _features()
+    run = ae.classify(x, y, hidden, n_val=30, seed=1, epochs=8, batch_size=16, lr=3e-2, progress=False)
+    assert len(run.history.val_acc) == 8 and "test_acc" not in run.history
+    assert run.history.last("val_acc") >= 0.9 and run.result.accuracy == run.history.last("val_acc")
+    linear_layers = [m for m in run.model.modules() if isinstance(m, torch.nn.Linear)]
+    assert [m.in_features for m in linear_layers] == [6, *hidden]
+
+
+def test_classify_repeated_uses_one_seed_per_repeat():
+    x, y = _features()
+    options = dict(n_val=30, epochs=3, batch_size=16, lr=1e-2, progress=False)
+    table = ae.classify_repeated(x, y, (8,), 2, seed=4, **options)
+    assert list(table.columns) == ["last", "best"] and len(table) == 2
+    assert (table["best"] >= table["last"]).all()
+    for r in range(2):
+        history = ae.classify(x, y, (8,), seed=4 + r, **options).history
+        assert table.loc[r, "last"] == history.last("val_acc") and table.loc[r, "best"] == max(history.val_acc)
+    with pytest.raises(ValueError, match="repeats"):
+        ae.classify_repeated(x, y, (8,), 0, **options)

@@ -1,18 +1,18 @@
-"""The chapter-4b conv nets: shapes, parameter counts, learning, feature maps, and weights saved and loaded."""
+"""The chapter-4b conv nets: shapes, parameter counts, the chapter's split and tracked runs, the kernel-sweep
+table, feature maps, and weights saved and loaded."""
+
+import math
+from pathlib import Path
 
 import pytest
 import torch
 
-from nnutils.convnets import (
-    LeNet5,
-    SmallCNN,
-    feature_maps,
-    first_layer_filters,
-    fit_tracked,
-    load_weights,
-    save_weights,
-)
+from nnutils import convnets as cn
+from nnutils.convnets import LeNet5, SmallCNN, feature_maps, first_layer_filters, load_weights, save_weights
+from nnutils.data import ImageSet
+from nnutils.history import EvalResult, History, Run
 from nnutils.models import MLP, count_parameters
+from nnutils.results import Results
 from nnutils.training import predict, set_seed
 
 SWEEP = (2, 3, 4, 8, 24)
@@ -93,13 +93,83 @@ def _toy_data(n: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
     "make, options",
     [(LeNet5, dict(lr=0.05, momentum=0.9)), (lambda: SmallCNN(3), dict(optimizer="adam", lr=3e-3, batch_size=32))],
 )
-def test_a_few_steps_reduce_the_loss(make, options):
-    set_seed(0)
+def test_a_few_steps_reduce_the_loss(make, options, capsys):
     x, y = _toy_data()
-    run = fit_tracked(make(), (x, y), (x[:64], y[:64]), test=(x[:64], y[:64]), epochs=3, progress=False, **options)
-    assert run.history.train_loss[-1] < 0.7 * run.history.train_loss[0]
-    assert len(run.train_acc) == len(run.val_acc) == 3
-    assert 0 <= run.test_acc <= 1 and run.confusion.shape == (10, 10) and run.confusion.sum() == 64
+    held_out = (x[:64], y[:64])
+    run = cn.train_tracked("toy", make, (x, y), held_out, held_out, probe=100, epochs=3, progress=False, **options)
+    h = run.history
+    assert h.train_loss[-1] < 0.7 * h.train_loss[0]
+    assert len(h.train_eval_acc) == len(h.val_acc) == run.epochs == 3, "eval-mode training and validation accuracy"
+    assert "test_acc" not in h, "the test set is measured once, after training, not followed"
+    assert 0 <= run.result.accuracy <= 1 and run.result.confusion.shape == (10, 10) and run.result.confusion.sum() == 64
+    assert run.info == {"n_params": count_parameters(run.model), "n_train": 256}
+    assert "toy: 256 images, 3 epochs" in capsys.readouterr().out
+
+
+def test_tracked_runs_repeat_with_the_seed_and_probe_the_first_images():
+    x, y = _toy_data(96)
+    options = dict(epochs=2, progress=False, lr=0.05, quiet=True)
+    first, again = (cn.train_tracked("a", LeNet5, (x, y), (x, y), seed=3, probe=32, **options) for _ in range(2))
+    assert first.history.train_loss == again.history.train_loss
+    probe = predict(first.model, x[:32]).argmax(dim=1)
+    assert first.history.last("train_eval_acc") == pytest.approx(float((probe == y[:32]).float().mean()))
+    assert first.result is None and math.isnan(cn.final_accuracy(first, "test"))
+
+
+def _run(train_eval_acc, val_acc, test_acc=None, name="r"):
+    history = History()
+    for a, b in zip(train_eval_acc, val_acc):
+        history.append(train_eval_acc=a, val_acc=b, seconds=2.0)
+    result = EvalResult(0.0, test_acc) if test_acc is not None else None
+    return Run(name, None, history, result, info={"n_params": 10, "n_train": 5})
+
+
+def test_final_accuracy_gap_and_summary_row():
+    run = _run([0.5, 0.9], [0.5, 0.8], test_acc=0.75)
+    assert (cn.final_accuracy(run, "train"), cn.final_accuracy(run, "val"), cn.final_accuracy(run, "test")) == (
+        0.9,
+        0.8,
+        0.75,
+    )
+    assert cn.gap(run) == pytest.approx(0.1)
+    row = cn.summary_row(run)
+    assert row["epochs"] == 2 and row["s / epoch"] == 2.0 and row["parameters"] == 10 and row["test acc"] == 0.75
+    assert row["gap (train - val)"] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="split must be"):
+        cn.final_accuracy(run, "validation")
+
+
+def test_compare_sweep_records_every_kernel_and_compares_those_the_report_has(monkeypatch):
+    monkeypatch.delenv("NNUTILS_RESULTS", raising=False)
+    results = Results("04b_mlp_vs_cnn", "ci")
+    sweep = {3: _run([1.0], [0.9], 0.9712), 5: _run([1.0], [0.9], 0.95)}  # report 002 has no 5 x 5 figure
+    table = cn.compare_sweep(results, sweep)
+    assert results.values == {"small_cnn_k3_test_acc": 0.9712, "small_cnn_k5_test_acc": 0.95}
+    assert list(table.index) == [3, 5]
+    assert table.loc[3, "report"] == 0.9835 and table.loc[3, "status"] == "not comparable"  # a ci run
+    assert math.isnan(table.loc[5, "report"]) and table.loc[5, "status"] == "no report figure"
+
+
+def _image_set(n: int, seed: int) -> ImageSet:
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+    return ImageSet("fake", "train", images, torch.arange(n) % 10, [str(i) for i in range(10)], Path("."), False)
+
+
+def test_mnist_splits_hold_out_a_seeded_validation_set_and_cut_subsets():
+    train_set, test_set = _image_set(50, 0), _image_set(30, 1)
+    train, val, test = cn.mnist_splits(train_set, test_set, normalize=True, n_val=8, n_test=12, n_holdout=20, seed=1)
+    assert (len(train[1]), len(val[1]), len(test[1])) == (30, 8, 12)
+    assert train[0].shape[1:] == (1, 28, 28) and train[0].min() >= -1 and train[0].max() <= 1
+    everything = {tuple(row) for row in train_set.images.flatten(1).tolist()}
+    seen = {tuple(row) for row in ((train[0] + 1) / 2 * 255).round().to(torch.uint8).flatten(1).tolist()}
+    seen_val = {tuple(row) for row in ((val[0] + 1) / 2 * 255).round().to(torch.uint8).flatten(1).tolist()}
+    assert seen <= everything and seen_val <= everything and not seen & seen_val, "validation images are held out"
+    raw, raw_val, _ = cn.mnist_splits(train_set, test_set, normalize=False, n_val=8, n_test=12, n_holdout=20, seed=1)
+    assert torch.equal(raw[1], train[1]) and torch.equal(raw_val[1], val[1]), "both scalings: the same images"
+    assert raw[0].min() >= 0 and torch.allclose(raw[0] * 2 - 1, train[0], atol=1e-6)
+    _, other_val, _ = cn.mnist_splits(train_set, test_set, normalize=False, n_val=8, n_holdout=20, seed=2)
+    assert not torch.equal(other_val[1], raw_val[1]) or not torch.equal(other_val[0], raw_val[0])
 
 
 def test_save_then_load_gives_identical_predictions(tmp_path):
@@ -107,7 +177,7 @@ def test_save_then_load_gives_identical_predictions(tmp_path):
     model = SmallCNN(4)
     model.features.conv.bias.data += 0.1  # anything different from a fresh model
     path = save_weights(model, tmp_path / "sub" / "cnn.pt")
-    assert path.is_file() and not list(path.parent.glob("*.part")), "the write is atomic: no temporary file left"
+    assert path.is_file() and not list(path.parent.glob(".*")), "the write is atomic: no temporary file left"
     set_seed(1)
     restored = load_weights(SmallCNN(4), path)
     x = batch(16)
@@ -125,3 +195,23 @@ def test_loading_the_wrong_thing_is_a_clear_error(tmp_path):
     torch.save({"model": SmallCNN(3)}, unsafe)  # a pickled module: refused by weights_only=True
     with pytest.raises(ValueError, match="loaded safely"):
         load_weights(SmallCNN(3), unsafe)
+
+
+def test_feature_maps_leave_no_hooks_and_keep_the_training_mode():
+    model = LeNet5().train()
+    feature_maps(model, batch(1))
+    assert model.training, "feature_maps restores the mode it found"
+    assert not any(m._forward_hooks for m in model.modules()), "the capturing hooks are removed"
+
+
+def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = save_weights(SmallCNN(3), tmp_path / "cnn.pt")
+    before = path.read_bytes()
+
+    def broken_save(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_weights(SmallCNN(8), path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["cnn.pt"]
