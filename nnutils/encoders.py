@@ -6,16 +6,21 @@ should produce row i of T through a 2-unit tanh bottleneck and K sigmoid outputs
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 from IPython.display import HTML
 from torch import nn
 
 from .animation import animate
-from .training import History, Snapshots, fit, set_seed
+from .history import History, Run
+from .metrics import first_epoch_at
+from .models import device_of
+from .training import Snapshots, evaluate, fit, set_seed
 
 # The 18 x 14 "heart" targets, as written out in the reference report 000 (Part 3.3). Columns 0-7 are 1
 # for a pattern left of one of 8 vertical lines, columns 8-13 are 1 for a pattern above one of 6 horizontal
@@ -236,15 +241,29 @@ def snapshot_epochs(last: int, count: int) -> list[int]:
 
 
 def train_encoder(
-    targets: torch.Tensor, epochs: int, lr: float, frames_at: Sequence[int], seed: int = 0
-) -> tuple[EncoderNet, dict[int, dict[str, np.ndarray]], History]:
-    """Train an encoder on one task (full batch, Adam, binary cross-entropy), with hidden-space snapshots."""
+    targets: torch.Tensor, epochs: int, lr: float, frames_at: Sequence[int], seed: int = 0, name: str = "encoder"
+) -> Run:
+    """Train an encoder on one task (full batch, Adam, binary cross-entropy), with hidden-space snapshots.
+
+    The ``Run`` keeps in ``info``: ``snapshots`` ({epoch: hidden_space frame}), ``targets``, ``epochs_to_targets``
+    (first epoch with every output right, None if never) and ``outputs_right`` (the final share of outputs right);
+    ``result`` is the final evaluation on the task's patterns (an encoder has no other set).
+    """
     set_seed(seed)
     model = EncoderNet(*targets.shape)
     snaps = Snapshots(frames_at, hidden_space)
-    history = fit(model, (torch.eye(len(targets)), targets), optimizer="adam", lr=lr, loss="bce",
+    inputs = torch.eye(len(targets))
+    start = time.perf_counter()
+    history = fit(model, (inputs, targets), optimizer="adam", lr=lr, loss="bce",
                   batch_size=len(targets), epochs=epochs, callbacks=[snaps], seed=seed)  # fmt: skip
-    return model, snaps.frames, history
+    seconds = time.perf_counter() - start
+    info = {
+        "snapshots": snaps.frames,
+        "targets": targets,
+        "epochs_to_targets": epochs_to_targets(history),
+        "outputs_right": outputs_right(model, targets),
+    }
+    return Run(name, model, history, evaluate(model, inputs, targets, loss="bce"), seconds, info)
 
 
 def plot_targets(tasks: Mapping[str, torch.Tensor], size: float = 2.4) -> plt.Figure:
@@ -259,11 +278,34 @@ def plot_targets(tasks: Mapping[str, torch.Tensor], size: float = 2.4) -> plt.Fi
 
 def epochs_to_targets(history: History) -> int | None:
     """The first epoch whose training accuracy was 1 (for an encoder: every output on the right side of 0.5)."""
-    return next((e for e, acc in zip(history.epoch, history.train_acc) if acc == 1.0), None)
+    return first_epoch_at(history, "train_acc", 1.0)
 
 
 def outputs_right(model: EncoderNet, targets: torch.Tensor) -> float:
     """Fraction of all N x K outputs on the right side of 0.5."""
     with torch.no_grad():
-        out = model(torch.eye(len(targets), device=next(model.parameters()).device)).cpu()
+        out = model(torch.eye(len(targets), device=device_of(model))).cpu()
     return float(((out > 0.5) == (targets.cpu() > 0.5)).float().mean())
+
+
+def plot_drawings_against_results(runs: Mapping[str, Run], size: float = 3.25) -> plt.Figure:
+    """Top row: each task's drawing; bottom row: the hidden space its trained encoder ended with."""
+    fig, axes = plt.subplots(2, len(runs), figsize=(size * len(runs), 6.6), squeeze=False)
+    for (name, run), top, bottom in zip(runs.items(), axes[0], axes[1]):
+        plot_hidden_space(blueprint(name), top, title=f"{name}: drawing")
+        plot_hidden_space(hidden_space(run.model), bottom, title=f"{name}: learnt, epoch {run.history.epoch[-1]}")
+    fig.tight_layout()
+    return fig
+
+
+def encoder_summary(runs: Mapping[str, Run]) -> pd.DataFrame:
+    """One row per trained encoder: its task's shape, the first epoch with every output right, the share right."""
+    rows = {
+        name: {
+            "patterns x outputs": "x".join(map(str, run["targets"].shape)),
+            "epochs to targets": run["epochs_to_targets"],
+            "outputs right": run["outputs_right"],
+        }
+        for name, run in runs.items()
+    }
+    return pd.DataFrame(rows).T

@@ -1,10 +1,12 @@
-"""Summaries of classifier results: most-confused pairs and per-class accuracy."""
+"""Summaries of results: most-confused pairs, per-class accuracy, the first epoch a measure reached a value."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+
+from .history import History
 
 
 def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
@@ -21,3 +23,8 @@ def most_confused(confusion: np.ndarray, classes: Sequence[str], k: int = 5) -> 
     order = np.argsort(off, axis=None, kind="stable")[::-1][:k]
     pairs = [np.unravel_index(i, off.shape) for i in order]
     return [(classes[t], classes[p], int(confusion[t, p])) for t, p in pairs]
+
+
+def first_epoch_at(history: History, key: str = "train_acc", value: float = 1.0) -> int | None:
+    """The first epoch whose ``key`` column reached ``value`` (None if it never did), e.g. the epoch of 100%."""
+    return next((e for e, v in zip(history.epoch, getattr(history, key)) if v >= value), None)

@@ -7,7 +7,7 @@ a that starts the next string; before the first b the net cannot know n.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -16,6 +16,11 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .history import Run
+from .metrics import first_epoch_at
+from .models import device_of
+from .training import Snapshots, StopAt, train_model
 
 # language name -> (symbol, multiple of n) for each block, in order
 LANGUAGES: dict[str, tuple[tuple[str, int], ...]] = {
@@ -169,11 +174,42 @@ class LSTMNet(nn.Module):
         return self.out(self.lstm(x)[0])
 
 
+def train_counter(
+    name: str,
+    build: Callable[[], nn.Module],
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    *,
+    epochs: int,
+    lr: float,
+    seed: int = 0,
+    probe: Stream | None = None,
+    frames_at: Sequence[int] = (),
+    stop_when_perfect: bool = False,
+) -> Run:
+    """Seed, build and train a recurrent net on stream batches (full batch, Adam, next-symbol cross-entropy).
+
+    ``train_acc`` / ``test_acc`` are the shares of predictable symbols predicted right; the test streams are watched
+    only at the end. With a ``probe`` stream, ``run["snapshots"]`` holds ``run_stream`` of it at ``frames_at`` and
+    after the last epoch; ``stop_when_perfect`` stops once every predictable training symbol is right.
+    ``run["epochs_to_all_predictable"]`` is the first epoch with all of them right (None if never).
+    """
+    snaps = Snapshots(frames_at, lambda model: run_stream(model, probe)) if probe is not None else None
+    callbacks = [cb for cb in (snaps, StopAt("train_acc", 1.0) if stop_when_perfect else None) if cb is not None]
+    run = train_model(name, build, train, test=test, seed=seed, callbacks=callbacks, quiet=True, optimizer="adam",
+                      lr=lr, loss=sequence_loss, metric=predictable_correct, batch_size=len(train[0]), epochs=epochs,
+                      eval_every=0)  # fmt: skip
+    run.info["epochs_to_all_predictable"] = first_epoch_at(run.history, "train_acc", 1.0)
+    if snaps is not None:
+        run.info["snapshots"] = {**snaps.frames, run.epochs: run_stream(run.model, probe)}
+    return run
+
+
 @torch.no_grad()
 def run_stream(model: nn.Module, stream: Stream) -> pd.DataFrame:
     """Read a stream; one row per input position: symbol, state label, states, next-symbol probabilities."""
     model.eval()
-    x = stream.tensors()[0].to(next(model.parameters()).device)
+    x = stream.tensors()[0].to(device_of(model))
     probs = torch.softmax(model(x), -1)[0].cpu().numpy()
     frame = pd.DataFrame({"symbol": list(stream.text[:-1]), "label": stream.labels()[:-1], "n": stream.n[:-1]})
     frame["block"] = stream.block[:-1]
@@ -274,3 +310,18 @@ def plot_probabilities(frame: pd.DataFrame, ax: plt.Axes | None = None, title: s
     ax.set_ylim(-0.05, 1.1)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
+
+
+def plot_state_snapshots(
+    frames: Mapping[int, pd.DataFrame], panels: int = 5, x: str = "hidden1", y: str = "hidden2", size: float = 3.3
+) -> plt.Figure:
+    """State trajectories on the probe stream at a few epochs, evenly picked with the first and last kept."""
+    epochs = sorted(frames)
+    if panels < len(epochs):
+        epochs = [epochs[i] for i in np.unique(np.linspace(0, len(epochs) - 1, panels).round().astype(int))]
+    fig, axes = plt.subplots(1, len(epochs), figsize=(size * len(epochs), size + 0.1), squeeze=False)
+    for ax, epoch in zip(axes[0], epochs):
+        plot_states(frames[epoch], x, y, ax, annotate=False, title=f"epoch {epoch}")
+        ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05))
+    fig.tight_layout()
+    return fig

@@ -198,7 +198,8 @@ class Trainer:
             self._call("on_epoch_end")
             if self.stop_training:
                 break
-        if held_out and np.isnan(self.history.last(f"{next(iter(held_out))}_loss")):  # stopped between evals
+        first_loss = f"{next(iter(held_out), '')}_loss"
+        if held_out and (first_loss not in self.history or np.isnan(self.history.last(first_loss))):  # between evals
             for key, value in self._evaluate(held_out).items():
                 self.history.put(key, value)
         bar.close()

@@ -13,17 +13,20 @@ from nnutils.encoders import (
     EncoderNet,
     animate_frames,
     blueprint,
+    encoder_summary,
     encoder_targets,
     grid_layout,
     hidden_space,
     layout,
     outputs_right,
+    plot_drawings_against_results,
     plot_frames,
     plot_targets,
     snapshot_epochs,
     targets_from_layout,
     train_encoder,
 )
+from nnutils.history import Run
 from nnutils.training import Snapshots, fit, set_seed
 
 SHAPES = {"identity": (9, 9), "heart": (18, 14), "star": (16, 8), "house": (11, 10), "triangle": (15, 12)}
@@ -98,9 +101,22 @@ def test_small_init_starts_all_dots_near_the_centre():
 
 def test_an_easy_encoder_learns_its_targets():
     targets = encoder_targets("identity", n=4)
-    model, frames, history = train_encoder(targets, epochs=400, lr=0.05, frames_at=[0, 400])
-    assert outputs_right(model, targets) == 1.0 and history.last("train_acc") == 1.0
-    assert sorted(frames) == [0, 400]
+    run = train_encoder(targets, epochs=400, lr=0.05, frames_at=[0, 400], name="4-2-4")
+    assert isinstance(run, Run) and run.name == "4-2-4" and run.epochs == 400
+    assert outputs_right(run.model, targets) == 1.0 == run["outputs_right"] and run.history.last("train_acc") == 1.0
+    assert sorted(run["snapshots"]) == [0, 400]
+    assert run.result.accuracy == 1.0 and run.result.loss == pytest.approx(run.history.last("train_loss"), rel=0.2)
+    first = run["epochs_to_targets"]
+    assert first is not None and run.history.train_acc[first - 1] == 1.0 and run.history.train_acc[first - 2] < 1.0
+    summary = encoder_summary({"4-2-4": run})
+    assert summary.loc["4-2-4"].tolist() == ["4x4", first, 1.0]
+
+
+def test_drawings_against_results_has_a_column_per_task():
+    runs = {name: train_encoder(encoder_targets(name), epochs=2, lr=0.05, frames_at=[0]) for name in ("star", "house")}
+    fig = plot_drawings_against_results(runs)
+    assert len(fig.axes) == 4 and fig.axes[1].get_title() == "house: drawing"
+    assert fig.axes[3].get_title() == "house: learnt, epoch 2"
 
 
 def test_snapshot_epochs_and_pictures():

@@ -17,6 +17,7 @@ from nnutils.recurrent import (
     make_stream,
     make_string,
     plot_probabilities,
+    plot_state_snapshots,
     plot_states,
     predictable_correct,
     prediction_table,
@@ -24,6 +25,7 @@ from nnutils.recurrent import (
     run_stream,
     sequence_loss,
     stream_batch,
+    train_counter,
 )
 
 
@@ -114,3 +116,53 @@ def test_run_stream_and_prediction_table_and_plots():
     plot_states(frame, "hidden1", "hidden2")
     plot_probabilities(frame)
     assert alphabet("anb2nc3n") == "abc"
+
+
+def _one_hot(symbols: list[list[int]], vocab: int) -> torch.Tensor:
+    return torch.nn.functional.one_hot(torch.tensor(symbols), vocab).float()
+
+
+@pytest.mark.parametrize("model_class, hidden", [(SRN, 2), (LSTMNet, 3)])
+def test_the_output_at_step_t_depends_on_the_input_at_step_t_minus_1(model_class, hidden):
+    """A net whose state is reset every step would give the same output at t whatever came before."""
+    torch.manual_seed(0)
+    model = model_class(3, hidden)
+    with torch.no_grad():
+        for p in model.parameters():  # weights large enough that the past shows clearly in the output
+            p.uniform_(-2, 2)
+    x = _one_hot([[0, 1, 2, 1, 0], [0, 1, 0, 1, 0]], 3)  # the two streams differ only at step 2
+    with torch.no_grad():
+        out, states = model(x), model.states(x)["hidden"]
+    for values in (out, states):
+        assert torch.allclose(values[0, :2], values[1, :2]), "the output before step 2 cannot know step 2"
+        assert not torch.allclose(values[0, 3], values[1, 3], atol=1e-4), "step 3 must remember the input at step 2"
+        assert not torch.allclose(values[0, 4], values[1, 4], atol=1e-5), "and step 4 still"
+
+
+def _previous_symbol_task(n_streams: int, length: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random binary streams; the target at step t is the input at step t-1 (step 0 has none: not scored)."""
+    g = torch.Generator().manual_seed(seed)
+    symbols = torch.randint(0, 2, (n_streams, length), generator=g)
+    target = torch.cat([symbols[:, :1], symbols[:, :-1]], 1)
+    scored = torch.ones_like(symbols)
+    scored[:, 0] = 0
+    return _one_hot(symbols.tolist(), 2), torch.stack([target, scored], -1)
+
+
+@pytest.mark.parametrize("model_class", [SRN, LSTMNet])
+def test_a_task_that_needs_memory_is_learnt(model_class):
+    """Predicting the previous symbol is at chance (50%) without memory; a recurrent net learns it."""
+    train, test = _previous_symbol_task(16, 24, seed=0), _previous_symbol_task(16, 24, seed=1)
+    run = train_counter("memory", lambda: model_class(2, 4), train, test, epochs=150, lr=0.05, stop_when_perfect=True)
+    assert run.result.accuracy > 0.95, f"{model_class.__name__}: {run.result.accuracy:.2f} of previous symbols right"
+
+
+def test_train_counter_returns_a_run_with_snapshots_of_the_probe():
+    x, y = stream_batch("anb2n", 4, 20, (1, 3), seed=0)
+    probe = make_stream("anb2n", [1, 2])
+    run = train_counter("SRN", lambda: SRN(2), (x, y), (x, y), epochs=5, lr=0.01, probe=probe, frames_at=[0, 2])
+    assert run.name == "SRN" and run.epochs == 5 and run.info["epochs_to_all_predictable"] in (None, *range(1, 6))
+    assert sorted(run["snapshots"]) == [0, 2, 5] and len(run["snapshots"][5]) == len(probe) - 1
+    assert run.result.accuracy == pytest.approx(run.history.last("test_acc"))
+    assert len(plot_state_snapshots(run["snapshots"], panels=2).axes) == 2
+    assert len(plot_state_snapshots(run["snapshots"]).axes) == 3
