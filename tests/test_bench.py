@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
+
 import pytest
 from torch import nn
 
@@ -52,3 +56,19 @@ def test_table_has_a_gpu_column_that_says_not_measured_without_a_gpu_run():
     assert frame.loc["NetLin: fit speed-up over reference", "CPU"] == "6.0x"
     assert frame.loc["NetConv rate / matmul rate", "CPU"] == "25%"
     assert frame.loc["Same MLP in PyTorch (fit): s/epoch", "CPU"] == "not measured"  # missing key
+
+
+def test_main_merges_with_earlier_devices_and_writes_atomically(tmp_path, monkeypatch):
+    from nnutils.book import bench
+
+    out = tmp_path / "benchmarks.json"
+    out.write_text(json.dumps({"cuda": fake_run(ref=9.0, fit=1.0, bare=1.0)}))
+    monkeypatch.setattr(bench, "run", lambda *args: {"cpu": fake_run(ref=6.0, fit=1.0, bare=1.0)})
+    old_umask = os.umask(0o022)
+    try:
+        assert bench.main(["--out", str(out)]) == 0
+    finally:
+        os.umask(old_umask)
+    assert set(json.loads(out.read_text())) == {"cpu", "cuda"}
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["benchmarks.json"]  # no temporary file left

@@ -3,7 +3,7 @@ PyTorch, and the notebooks' running times.
 
     python -m nnutils.book.bench [--examples 10000] [--epochs 2] [--threads N]
 
-writes ``book/benchmarks.json`` (one entry per device, merged with earlier runs) and ``book/benchmarks.md``.
+writes ``book/benchmarks.json`` (one entry per device, merged with earlier runs), which the appendix page renders.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import data, training
+from ..files import atomic_write
 from ..models import MLP, NetConv, NetFull, NetLin
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
@@ -279,9 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError(f"--threads must be at least 1, got {args.threads}.")
     torch.set_num_threads(args.threads)
     out = Path(args.out)
-    results = json.loads(out.read_text()) if out.is_file() else {}
+    results = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}  # earlier devices' runs
     results.update(run(args.examples, args.epochs, args.device))
-    out.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    with atomic_write(out) as f:  # a temporary file renamed over the old one: never half written
+        f.write(json.dumps(results, indent=1, sort_keys=True) + "\n")
     print(table(results).to_string())
     print(f"Wrote {out}")
     return 0

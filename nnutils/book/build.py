@@ -6,158 +6,129 @@ Chapter notebooks (``notebooks/*.ipynb``) run first, N at a time, into ``_build/
 book's own notebooks (``book/*.ipynb``, e.g. the results page) run into ``_build/executed/book``. A notebook is
 skipped when the hash of its source, the profile and the ``nnutils`` sources equals the one stored after its last
 successful run (``_build/executed/.hashes.json``). Each run's wall time goes into ``<results>/timings.json``.
+The build sets ``NNUTILS_PROFILE`` for its kernels to ``--profile`` and checks that every chapter recorded that
+profile. Ctrl-C stops it cleanly: running notebooks are interrupted, queued ones not started, and the next build
+continues where this one stopped.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import functools
 import json
 import os
 import shutil
+import signal
 import sys
-import tempfile
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import read_json, write_json
+from ..profiles import ENV_VAR as PROFILE_VAR
+from ..profiles import PROFILES
+from . import runner
+from .hashes import files_hash, notebook_hash, package_hash
+from .pool import Interrupted, Job, run_jobs
+from .progress import Progress, duration, failure_lines, interrupted_line, summary, totals_line
+
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = Path(__file__).resolve().parents[1]
-PROFILES = ("ci", "full")
 
 
 @dataclass
 class Outcome:
-    """What happened to one notebook: ran, skipped or failed (with the failing cell), and how long it took."""
+    """What happened to one notebook: ran, skipped, failed, interrupted or not started, and how long it took."""
 
     name: str
-    status: str  # "ran", "skipped" or "failed"
+    status: str
     seconds: float = 0.0
     error: str = ""
-
-
-def package_hash(package: Path = PACKAGE) -> str:
-    """sha256 over the ``nnutils`` source files (paths and contents), so that a library change re-runs notebooks."""
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def notebook_hash(path: Path, profile: str, extra: str = "") -> str:
-    """sha256 of a notebook's source, the profile it runs in and any other inputs (``extra``)."""
-    digest = hashlib.sha256(Path(path).read_bytes())
-    digest.update(f"\0profile={profile}\0{extra}".encode())
-    return digest.hexdigest()
-
-
-def files_hash(paths: Iterable[Path]) -> str:
-    """sha256 over the names and contents of some files (missing ones are skipped)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
-        if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def read_json(path: Path) -> dict:
-    """A JSON object from a file; {} when the file is missing or unreadable."""
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return payload if isinstance(payload, dict) else {}
-
-
-def write_json(path: Path, payload: dict) -> None:
-    """Write a JSON object atomically: a temporary file in the same folder, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=1, sort_keys=True)
-    os.replace(tmp, path)
-
-
-def detect_device() -> str:
-    """ "cuda" when PyTorch sees a GPU (the notebooks then train on it), else "cpu"."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _init_worker(env: dict[str, str]) -> None:
-    os.environ.update(env)
-
-
-def _source_cell_index(executed: Path, index: int) -> int:
-    """The index in the source notebook of the executed copy's cell ``index`` (papermill inserts one cell)."""
-    tags = [c.get("metadata", {}).get("tags", []) for c in read_json(executed).get("cells", [])]
-    tags = [t for t in tags if "papermill-error-cell-tag" not in t]  # markers papermill adds after the run
-    injected = sum("injected-parameters" in t for t in tags[:index])
-    return index - injected
-
-
-def execute(source: Path, output: Path, profile: str, cwd: Path) -> tuple[float, str]:
-    """Run one notebook with papermill into a temporary file, renamed to ``output`` on success.
-
-    Returns (seconds, error); error is "" on success, else "cell <index> (<error name>: <message>)" and the
-    partly executed copy is left beside the output as ``<stem>.failed.ipynb``.
-    """
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}.", suffix=".ipynb")
-    os.close(fd)
-    start = time.perf_counter()
-    try:
-        pm.execute_notebook(
-            str(source), tmp, parameters={"profile": profile}, cwd=str(cwd), kernel_name="python3", progress_bar=False
-        )
-    except PapermillExecutionError as err:
-        failed = output.with_suffix(".failed.ipynb")
-        os.replace(tmp, failed)
-        cell = _source_cell_index(failed, err.cell_index)
-        message = err.evalue.strip().splitlines()[-1] if err.evalue.strip() else ""
-        where = f"cell {cell} (counting from 0 in the source notebook)"
-        return time.perf_counter() - start, f"{where}: {err.ename}: {message}"
-    except Exception as err:  # a kernel that died, a notebook that is not JSON, ...
-        Path(tmp).unlink(missing_ok=True)
-        return time.perf_counter() - start, f"{type(err).__name__}: {err}"
-    os.replace(tmp, output)
-    return time.perf_counter() - start, ""
+    copy: str = ""  # the failed run's executed copy
 
 
 class Builder:
     """Executes notebooks into ``<build>/executed``; keeps content hashes and timings between builds."""
 
-    def __init__(self, root: Path = ROOT, build: Path | None = None, profile: str = "full", jobs: int | None = None):
+    def __init__(
+        self,
+        root: Path = ROOT,
+        build: Path | None = None,
+        profile: str = "full",
+        jobs: int | None = None,
+        progress_every: float = 30.0,
+    ):
         if profile not in PROFILES:
             raise ValueError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILES)}.")
         cores = os.cpu_count() or 1
         self.jobs = cores if jobs is None else jobs
         if self.jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}.")
-        self.root, self.profile = Path(root).resolve(), profile
+        self.root, self.profile, self.progress_every = Path(root).resolve(), profile, progress_every
         self.build = Path(build).resolve() if build else self.root / "_build"
         self.executed, self.results = self.build / "executed", self.build / "results"
         self.hash_file, self.timing_file = self.executed / ".hashes.json", self.results / "timings.json"
         self.threads = max(1, cores // self.jobs)
-        self.device = detect_device()
 
-    def _env(self) -> dict[str, str]:
+    @functools.cached_property
+    def device(self) -> str:
+        """ "cuda" when PyTorch sees a GPU (the notebooks then train on it), else "cpu"."""
+        from ..training import get_device
+
+        return get_device("auto").type
+
+    def notes(self) -> list[str]:
+        """What the build does differently from the caller's environment, one line each."""
+        notes, inherited = [], os.environ.get(PROFILE_VAR)
+        if inherited and inherited != self.profile:
+            notes.append(
+                f"note: {PROFILE_VAR}={inherited} in the environment is not used: the build runs every notebook in "
+                f"--profile {self.profile} (it sets {PROFILE_VAR} for its kernels itself)"
+            )
+        data = os.environ.get("NNUTILS_DATA")
+        if data and not Path(data).expanduser().resolve().is_dir():
+            notes.append(f"note: NNUTILS_DATA={data} is not a folder ({Path(data).expanduser().resolve()})")
+        return notes
+
+    def env(self) -> dict[str, str]:
+        """The environment of the kernels: the profile, one thread budget, absolute data and results paths."""
         threads = str(self.threads)
-        return {
+        env = {
+            PROFILE_VAR: self.profile,
             "NNUTILS_PROGRESS": "0",
             "NNUTILS_RESULTS": str(self.results),
             "OMP_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
             "PYTHONHASHSEED": "0",
         }
+        if os.environ.get("NNUTILS_DATA"):  # kernels run in notebooks/: a relative path would point elsewhere
+            env["NNUTILS_DATA"] = str(Path(os.environ["NNUTILS_DATA"]).expanduser().resolve())
+        return env
+
+    def previous_times(self) -> dict[str, float]:
+        """Seconds of each notebook's last recorded run in this profile, by key (``notebooks/<name>.ipynb``)."""
+        timings, found = read_json(self.timing_file), {}
+        for folder in ("notebooks", "book"):
+            for path in notebooks_in(self.root / folder):
+                entry = timings.get(path.stem)
+                if isinstance(entry, dict) and entry.get("profile") == self.profile and entry.get("seconds"):
+                    found[f"{folder}/{path.name}"] = float(entry["seconds"])
+        return found
+
+    def sweep(self) -> list[Path]:
+        """Remove hidden temporary files that an earlier build left behind (an executed copy in progress, a JSON
+        file half written); returns what it removed."""
+        stems = {p.stem for folder in ("notebooks", "book") for p in notebooks_in(self.root / folder)}
+        found = [p for p in self.executed.rglob(".*.ipynb")] + list(self.executed.rglob(".*.part"))
+        found += [p for p in self.results.glob("*.part")] + list(self.results.glob(".*.part"))
+        for folder in ("notebooks", "book"):  # older builds wrote their copies beside the sources
+            found += [p for p in (self.root / folder).glob(".*.ipynb") if p.name.split(".")[1] in stems]
+        removed = []
+        for path in found:
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
 
     def _record(self, key: str, digest: str | None, stem: str, seconds: float | None) -> None:
         hashes = read_json(self.hash_file)
@@ -165,15 +136,29 @@ class Builder:
             hashes.pop(key, None)
         else:
             hashes[key] = digest
-        write_json(self.hash_file, hashes)
+        write_json(self.hash_file, hashes, sort_keys=True)
         if seconds is not None:
             timings = read_json(self.timing_file)
             timings[stem] = {"profile": self.profile, "seconds": round(seconds, 1), "device": self.device}
-            write_json(self.timing_file, timings)
+            write_json(self.timing_file, timings, sort_keys=True)
+
+    def _finish(self, job: Job, result: runner.Executed, outcomes: dict[str, Outcome]) -> None:
+        if result.interrupted:
+            self._record(job.key, None, job.source.stem, None)  # runs again next time
+            outcomes[job.key] = Outcome(job.key, "interrupted", result.seconds)
+        elif result.error:
+            self._record(job.key, None, job.source.stem, None)
+            outcomes[job.key] = Outcome(job.key, "failed", result.seconds, result.error, result.copy)
+            print(f"== {job.key}: FAILED after {duration(result.seconds)}: {result.error}", flush=True)
+        else:
+            self._record(job.key, job.digest, job.source.stem, result.seconds)
+            outcomes[job.key] = Outcome(job.key, "ran", result.seconds)
+            print(f"== {job.key}: done in {duration(result.seconds)}", flush=True)
 
     def run_group(self, sources: Sequence[Path], folder: str, extra: str = "", force: bool = False) -> list[Outcome]:
         """Execute the notebooks of one folder (``notebooks`` or ``book``) in parallel; skip the unchanged ones."""
         hashes, todo, outcomes = read_json(self.hash_file), [], {}
+        options = {"profile": self.profile, "cwd": self.root / folder, "check_profile": folder == "notebooks"}
         for source in sources:
             key = f"{folder}/{source.name}"
             digest = notebook_hash(source, self.profile, extra)
@@ -182,27 +167,15 @@ class Builder:
                 outcomes[key] = Outcome(key, "skipped")
                 print(f"== {key}: unchanged, skipped", flush=True)
             else:
-                todo.append((key, source, output, digest))
-        cwd = self.root / folder
-        env = self._env()
-        with ProcessPoolExecutor(
-            max_workers=max(1, min(self.jobs, len(todo) or 1)), initializer=_init_worker, initargs=(env,)
-        ) as pool:
-            futures = {
-                key: (pool.submit(execute, src, out, self.profile, cwd), digest, src) for key, src, out, digest in todo
-            }
-            for key in futures:
-                print(f"== {key}: executing (profile {self.profile})", flush=True)
-            for key, (future, digest, src) in futures.items():
-                seconds, error = future.result()
-                if error:
-                    self._record(key, None, src.stem, None)
-                    outcomes[key] = Outcome(key, "failed", seconds, error)
-                    print(f"== {key}: FAILED after {seconds:.0f} s in {error}", flush=True)
-                else:
-                    self._record(key, digest, src.stem, seconds)
-                    outcomes[key] = Outcome(key, "ran", seconds)
-                    print(f"== {key}: done in {seconds:.0f} s", flush=True)
+                todo.append(Job(key, source, output, digest, options))
+        progress = Progress(self.previous_times(), self.progress_every)
+        try:
+            if todo:
+                run_jobs(todo, self.jobs, self.env(), progress, lambda job, result: self._finish(job, result, outcomes))
+        except Interrupted as stopped:
+            outcomes.update({key: Outcome(key, "not started") for key in stopped.not_started})
+            stopped.outcomes = [outcomes[f"{folder}/{s.name}"] for s in sources]
+            raise
         return [outcomes[f"{folder}/{s.name}"] for s in sources]
 
     def stage(self) -> None:
@@ -219,22 +192,41 @@ class Builder:
                 shutil.copy2(path, target)
 
     def run(self, names: Sequence[str] = (), force: bool = False) -> list[Outcome]:
-        """Chapters first, then the book's notebooks (which read the chapters' results); returns every outcome."""
+        """Chapters first, then the book's notebooks (which read the chapters' results); returns every outcome.
+        Raises :class:`Interrupted` on Ctrl-C, after stopping the notebooks and removing their temporary files."""
         self.executed.mkdir(parents=True, exist_ok=True)
         self.results.mkdir(parents=True, exist_ok=True)
-        chapters = select(sorted((self.root / "notebooks").glob("*.ipynb")), names)
-        pages = select(sorted((self.root / "book").glob("*.ipynb")), names)
+        chapters, pages = (
+            select(notebooks_in(self.root / "notebooks"), names),
+            select(notebooks_in(self.root / "book"), names),
+        )
         if names and not chapters and not pages:
             raise ValueError(f"No notebook matches {', '.join(names)}: give stems such as 01_kmnist or results.")
-        pkg = package_hash(self.root / "nnutils") if (self.root / "nnutils").is_dir() else package_hash()
-        outcomes = self.run_group(chapters, "notebooks", pkg, force)
-        hashes = read_json(self.hash_file)
-        chapter_state = json.dumps({k: v for k, v in sorted(hashes.items()) if k.startswith("notebooks/")})
-        inputs = [p for p in self.results.glob("*.json") if p.name not in {"timings.json", "build.json"}]
-        inputs += [p for p in (self.root / "book").rglob("*") if p.suffix != ".ipynb"]
-        outcomes += self.run_group(pages, "book", pkg + chapter_state + files_hash(inputs), force)
-        self.stage()
-        return outcomes
+        self.sweep()
+        try:
+            pkg = package_hash(self.root / "nnutils") if (self.root / "nnutils").is_dir() else package_hash()
+            outcomes = []
+            try:
+                outcomes += self.run_group(chapters, "notebooks", pkg, force)
+                hashes = read_json(self.hash_file)
+                chapter_state = json.dumps({k: v for k, v in sorted(hashes.items()) if k.startswith("notebooks/")})
+                inputs = [p for p in self.results.glob("*.json") if p.name not in {"timings.json", "build.json"}]
+                inputs += [p for p in (self.root / "book").rglob("*") if p.suffix != ".ipynb"]
+                outcomes += self.run_group(pages, "book", pkg + chapter_state + files_hash(inputs), force)
+            except Interrupted as stopped:
+                done = {o.name for o in outcomes + stopped.outcomes}
+                later = [Outcome(f"book/{p.name}", "not started") for p in pages if f"book/{p.name}" not in done]
+                stopped.outcomes = outcomes + stopped.outcomes + later
+                raise
+            self.stage()
+            return outcomes
+        finally:
+            self.sweep()
+
+
+def notebooks_in(folder: Path) -> list[Path]:
+    """The notebooks of a folder, sorted; hidden files (a build's temporary copies) are not notebooks."""
+    return sorted(p for p in Path(folder).glob("*.ipynb") if not p.name.startswith("."))
 
 
 def select(paths: Sequence[Path], names: Sequence[str]) -> list[Path]:
@@ -245,43 +237,60 @@ def select(paths: Sequence[Path], names: Sequence[str]) -> list[Path]:
     return [p for p in paths if p.stem in wanted]
 
 
+def _terminate_as_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnutils.book.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", help="stems of the notebooks to run (default: all)")
     parser.add_argument("--profile", default="full", choices=PROFILES)
     parser.add_argument("--jobs", type=int, default=None, help="notebooks at a time (default: the number of cores)")
     parser.add_argument("--force", action="store_true", help="run even the notebooks whose inputs are unchanged")
-    parser.add_argument("--build", default=None, help="build folder (default: _build in the repository)")
+    parser.add_argument("--build", default=None, help="build folder (default: _build in the project)")
+    parser.add_argument(
+        "--root", default=str(ROOT), help="project folder with notebooks/ and book/ (default: this one)"
+    )
+    parser.add_argument("--progress-every", type=float, default=30.0, help="seconds between progress lines (0: none)")
     parser.add_argument("--stage-only", action="store_true", help="only copy the book's sources for jupyter-book")
     args = parser.parse_args(argv)
-    builder = Builder(build=args.build, profile=args.profile, jobs=args.jobs)
+    handlers = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),  # even if started ignoring it
+        signal.SIGTERM: signal.signal(signal.SIGTERM, _terminate_as_interrupt),  # a CI timeout stops it as Ctrl-C
+    }
+    try:
+        return _main(args)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+def _main(args: argparse.Namespace) -> int:
+    builder = Builder(args.root, args.build, args.profile, args.jobs, args.progress_every)
     if args.stage_only:
         builder.executed.mkdir(parents=True, exist_ok=True)
         builder.stage()
         return 0
+    for note in builder.notes():
+        print(note, flush=True)
+    previous = builder.previous_times()
     start = time.perf_counter()
-    outcomes = builder.run(args.notebooks, force=args.force)
+    try:
+        outcomes = builder.run(args.notebooks, force=args.force)
+    except (Interrupted, KeyboardInterrupt) as stopped:
+        print(interrupted_line(getattr(stopped, "outcomes", []), time.perf_counter() - start), flush=True)
+        return 130
     wall = time.perf_counter() - start
-    ran = [o for o in outcomes if o.status == "ran"]
-    failed = [o for o in outcomes if o.status == "failed"]
+    ran = [o.name for o in outcomes if o.status == "ran"]
     if ran:
-        write_json(
-            builder.results / "build.json",
-            {
-                "profile": args.profile,
-                "jobs": builder.jobs,
-                "seconds": round(wall, 1),
-                "device": builder.device,
-                "executed": [o.name for o in ran],
-            },
-        )
-    print(
-        f"== build: {len(ran)} executed, {len(outcomes) - len(ran) - len(failed)} unchanged, "
-        f"{len(failed)} failed, {wall:.0f} s with {builder.jobs} at a time"
-    )
-    for o in failed:
-        print(f"FAILED {o.name}: {o.error}", file=sys.stderr)
-    return 1 if failed else 0
+        record = {"profile": args.profile, "jobs": builder.jobs, "seconds": round(wall, 1), "executed": ran}
+        write_json(builder.results / "build.json", dict(record, device=builder.device), sort_keys=True)
+    print(summary(outcomes, previous), flush=True)
+    print(totals_line(outcomes, wall, builder.jobs, args.profile), flush=True)
+    failures = failure_lines(outcomes)
+    for line in failures:
+        print(line, file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
