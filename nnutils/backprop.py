@@ -6,6 +6,7 @@ chapter's figures and the convolution timings. The sweeps and cross-validation a
 from __future__ import annotations
 
 import time
+import timeit
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -242,3 +243,77 @@ def filter_grid(filters: Mapping[str, np.ndarray], n: int | None = None, size: f
         axes[r][0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
     plt.tight_layout()
     return fig
+
+
+def conv_rows_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray, grad: np.ndarray | None = None, dx=True):
+    """The previous from-scratch convolution (patches as rows, output transposed, dx by col2im over rows), kept to
+    check and time the current one: the output, and with ``grad`` also dL/dW, dL/db and (``dx``) dL/dx."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    (n, c, h, wd), (f, _, k, _) = x.shape, w.shape
+    ho, wo = h - k + 1, wd - k + 1
+    rows = sliding_window_view(x, (k, k), axis=(2, 3)).transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k * k)
+    out = (rows @ w.reshape(f, -1).T + b).reshape(n, ho, wo, f).transpose(0, 3, 1, 2)
+    if grad is None:
+        return out
+    g = grad.transpose(0, 2, 3, 1).reshape(-1, f)
+    dw, db, dx_ = (g.T @ rows).reshape(w.shape), g.sum(axis=0), None
+    if dx:
+        patches, dx_ = (g @ w.reshape(f, -1)).reshape(n, ho, wo, c, k, k), np.zeros_like(x)
+        if k * k <= ho * wo:  # as the previous col2im: loop over the kernel offsets, or over the output positions
+            for i in range(k):
+                for j in range(k):
+                    dx_[:, :, i : i + ho, j : j + wo] += patches[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+        else:
+            for i in range(ho):
+                for j in range(wo):
+                    dx_[:, :, i : i + k, j : j + k] += patches[:, i, j]
+    return out, dw, db, dx_
+
+
+# The chapter's convolutions: (name, input (N, C, H, W), filters (F, C, k, k), what is computed).
+CONV_SHAPES = (
+    ("CNN training step: 10 images, 16 filters 7 x 7", (10, 1, 28, 28), (16, 1, 7, 7), "weights"),
+    ("CNN evaluation: 1,000 images, 16 filters 7 x 7", (1000, 1, 28, 28), (16, 1, 7, 7), "forward"),
+    ("two-class net step: 1 image, 2 filters 28 x 28", (1, 1, 28, 28), (2, 1, 28, 28), "weights"),
+    ("CNN step with dL/dx (a convolution deeper in a net)", (10, 1, 28, 28), (16, 1, 7, 7), "all"),
+)
+
+
+def _conv_runs(x: np.ndarray, w: np.ndarray, mode: str, seed: int = 0) -> dict:
+    """The three convolutions of ``conv_timings`` on the same data, each a function of no arguments."""
+    import torch
+    import torch.nn.functional as F
+
+    conv = Conv2D(w.shape[1], w.shape[0], w.shape[2], dtype=w.dtype)
+    conv.params["W"], conv.input_grad = w, mode == "all"
+    b, grad = conv.params["b"], np.random.default_rng(seed).standard_normal(conv.forward(x).shape).astype(w.dtype)
+    xt, wt, bt = (torch.from_numpy(a).requires_grad_(flag) for a, flag in ((x, mode == "all"), (w, True), (b, True)))
+
+    def ours():
+        out = conv.forward(x)
+        return out if mode == "forward" else conv.backward(grad)
+
+    def pytorch():
+        if mode == "forward":
+            with torch.no_grad():
+                return F.conv2d(xt, wt, bt)
+        F.conv2d(xt, wt, bt).backward(torch.from_numpy(grad))
+
+    previous = lambda: conv_rows_reference(x, w, b, None if mode == "forward" else grad, dx=mode == "all")
+    return {"NumPy": ours, "previous NumPy": previous, "PyTorch": pytorch}
+
+
+def conv_timings(shapes=CONV_SHAPES, repeats: int = 5, dtype=np.float32) -> pd.DataFrame:
+    """Milliseconds (best of ``repeats``) for each of the chapter's convolutions: this chapter's ``Conv2D``, the
+    previous NumPy version and ``torch.nn.functional.conv2d`` on the CPU, computing the output (``forward``), also
+    the weight gradients (``weights``: a first layer, as in the chapter) or also dL/dx (``all``)."""
+    rows, rng = [], np.random.default_rng(0)
+    for name, x_shape, w_shape, mode in shapes:
+        x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
+        times = {
+            key: 1e3 * min(timeit.repeat(fn, number=1, repeat=repeats + 1))
+            for key, fn in _conv_runs(x, w, mode).items()
+        }
+        rows.append({"convolution": name, **times, "speed-up over previous": times["previous NumPy"] / times["NumPy"]})
+    return pd.DataFrame(rows).set_index("convolution")

@@ -15,7 +15,7 @@ from nnutils import backprop as bp
 from nnutils import sweep, training
 from nnutils.history import Run
 from nnutils.models import MLP
-from nnutils.scratch import cnn, fit, mlp
+from nnutils.scratch import Conv2D, cnn, fit, mlp
 
 
 def toy_images(n=120, side=6, seed=0):
@@ -155,3 +155,34 @@ def test_figures_draw():
     grid = bp.filter_grid({"a": np.zeros((3, 1, 2, 2)), "b": np.ones((2, 2, 2))})
     assert len(grid.axes) == 6
     plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape",
+    [((10, 1, 28, 28), (16, 1, 7, 7)), ((1, 1, 28, 28), (2, 1, 28, 28)), ((3, 2, 9, 8), (4, 2, 3, 3))],
+    ids=["cnn", "two-class", "two-channel"],
+)
+def test_the_convolution_equals_the_previous_one(x_shape, w_shape):
+    """Output, weight, bias and input gradients of Conv2D against the previous implementation: equal to rounding in
+    float64, and to float32 rounding in float32."""
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    g = rng.standard_normal((x_shape[0], w_shape[0], x_shape[2] - w_shape[2] + 1, x_shape[3] - w_shape[3] + 1))
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 2e-5)):
+        conv = Conv2D(w_shape[1], w_shape[0], w_shape[2], dtype=dtype)
+        conv.params = {"W": w.astype(dtype), "b": b.astype(dtype)}
+        out = conv.forward(x.astype(dtype))
+        dx = conv.backward(g.astype(dtype))
+        ours = (out, conv.grads["W"], conv.grads["b"], dx)
+        previous = bp.conv_rows_reference(x, w, b, g)
+        for name, mine, want in zip(("output", "dW", "db", "dx"), ours, previous):
+            assert mine.dtype == dtype and mine.shape == want.shape, name
+            scale = np.abs(want).max()
+            assert np.abs(mine - want).max() <= tol * scale, (dtype.__name__, name, np.abs(mine - want).max() / scale)
+
+
+def test_conv_timings_table():
+    shapes = [("tiny", (2, 1, 6, 6), (3, 1, 3, 3), mode) for mode in ("forward", "weights", "all")]
+    table = bp.conv_timings(shapes, repeats=1)
+    assert list(table.columns) == ["NumPy", "previous NumPy", "PyTorch", "speed-up over previous"]
+    assert len(table) == 3 and (table > 0).all().all()

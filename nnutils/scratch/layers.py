@@ -62,31 +62,33 @@ class Dense(Layer):
 
 
 def im2col(x: np.ndarray, k: int) -> np.ndarray:
-    """All k x k patches of images (N, C, H, W) as rows: (N * Ho * Wo, C * k * k), stride 1, no padding."""
+    """All k x k patches of images (N, C, H, W) as columns, one per output position: (N, C * k * k, Ho * Wo), stride
+    1, no padding (a copy of the sliding-window view)."""
     n, c, h, w = x.shape
-    windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k), a view
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * (h - k + 1) * (w - k + 1), c * k * k)
+    windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k), a view: nothing copied yet
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * k * k, (h - k + 1) * (w - k + 1))
 
 
 def col2im(cols: np.ndarray, shape: tuple[int, int, int, int], k: int) -> np.ndarray:
-    """The adjoint of im2col: add every patch row back onto its place in images of ``shape`` (N, C, H, W)."""
+    """The adjoint of im2col: add every patch column back onto its place in images of ``shape`` (N, C, H, W)."""
     n, c, h, w = shape
     ho, wo = h - k + 1, w - k + 1
-    patches = cols.reshape(n, ho, wo, c, k, k)
+    patches = cols.reshape(n, c, k, k, ho, wo)
     out = np.zeros(shape, dtype=cols.dtype)
     if k * k <= ho * wo:  # loop over the kernel offsets; each step adds a whole (N, C, Ho, Wo) slab
         for i in range(k):
             for j in range(k):
-                out[:, :, i : i + ho, j : j + wo] += patches[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+                out[:, :, i : i + ho, j : j + wo] += patches[:, :, i, j]
     else:  # large kernels (few output positions): loop over the output positions instead
         for p in range(ho):
             for q in range(wo):
-                out[:, :, p : p + k, q : q + k] += patches[:, p, q]
+                out[:, :, p : p + k, q : q + k] += patches[..., p, q]
     return out
 
 
 class Conv2D(Layer):
-    """2-D convolution (cross-correlation, as in PyTorch), stride 1, optional zero padding, via im2col."""
+    """2-D convolution (cross-correlation, as in PyTorch), stride 1, optional zero padding: with the patches of each
+    image as the columns of a matrix P (im2col), the forward pass and each gradient are one matrix product."""
 
     def __init__(
         self,
@@ -111,30 +113,30 @@ class Conv2D(Layer):
         return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        if x.ndim != 4 or x.shape[1] != self.params["W"].shape[1]:
-            raise ValueError(f"Conv2D expects images (N, {self.params['W'].shape[1]}, H, W), got shape {x.shape}.")
+        w = self.params["W"]
+        if x.ndim != 4 or x.shape[1] != w.shape[1]:
+            raise ValueError(f"Conv2D expects images (N, {w.shape[1]}, H, W), got shape {x.shape}.")
         xp = self._pad(x)
-        self.cols = im2col(xp, self.k)
-        n, _, h, w = xp.shape
-        ho, wo = h - self.k + 1, w - self.k + 1
-        w_mat = self.params["W"].reshape(len(self.params["W"]), -1)
-        out = self.cols @ w_mat.T + self.params["b"]  # (N * Ho * Wo, F)
-        return out.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)
+        n, _, h, wd = xp.shape
+        self.cols = im2col(xp, self.k)  # (N, C k k, Ho Wo)
+        out = w.reshape(len(w), -1) @ self.cols  # Y = W P for every image: (N, F, Ho Wo)
+        out += self.params["b"][:, None]
+        return out.reshape(n, len(w), h - self.k + 1, wd - self.k + 1)
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
-        f = grad.shape[1]
-        g = grad.transpose(0, 2, 3, 1).reshape(-1, f)  # one row per output position
-        self.grads = {"W": (g.T @ self.cols).reshape(self.params["W"].shape), "b": g.sum(axis=0)}
+        n, f = grad.shape[:2]
+        g = grad.reshape(n, f, -1)  # (N, F, Ho Wo): one column per output position, as in P
+        dw = (g @ self.cols.transpose(0, 2, 1)).sum(axis=0)  # dL/dW = sum over images of G P^T: (F, C k k)
+        self.grads = {"W": dw.reshape(self.params["W"].shape), "b": g.sum(axis=(0, 2))}
         return self.project_back(grad) if self.input_grad else None
 
     def project_back(self, maps: np.ndarray) -> np.ndarray:
-        """The transposed convolution: maps (N, F, Ho, Wo) back onto the input (N, C, H, W) through the filters."""
-        f = maps.shape[1]
-        g = maps.transpose(0, 2, 3, 1).reshape(-1, f)
-        cols = g @ self.params["W"].reshape(f, -1)
-        n, _, ho, wo = maps.shape
-        shape = (n, self.params["W"].shape[1], ho + self.k - 1, wo + self.k - 1)
-        out = col2im(cols, shape, self.k)
+        """The transposed convolution: maps (N, F, Ho, Wo) back onto the input (N, C, H, W) through the filters
+        (dL/dP = W^T G, one matrix product, then col2im adds each patch back where it came from)."""
+        n, f, ho, wo = maps.shape
+        w = self.params["W"]
+        cols = w.reshape(f, -1).T @ maps.reshape(n, f, -1)  # (N, C k k, Ho Wo)
+        out = col2im(cols, (n, w.shape[1], ho + self.k - 1, wo + self.k - 1), self.k)
         p = self.padding
         return out[:, :, p:-p, p:-p] if p else out
 

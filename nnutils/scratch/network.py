@@ -20,8 +20,10 @@ class Network:
 
     def __init__(self, layers: Sequence[Layer]):
         self.layers = list(layers)
-        if self.layers:
-            self.layers[0].input_grad = False  # nothing upstream of the first layer needs dL/d(input)
+        for layer in self.layers:  # nothing upstream of the first layer with weights needs dL/d(input)
+            layer.input_grad = False
+            if layer.params:
+                break
         self.deltas: list[np.ndarray | None] = [None] * len(self.layers)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -45,10 +47,11 @@ class Network:
         return [out for layer, out in zip(self.layers, outputs) if isinstance(layer, Activation)]
 
     def backward(self, grad: np.ndarray) -> None:
-        """Backpropagate dL/d(output); ``deltas[i]`` is dL/d(output of layer i), ``grads`` fill each layer."""
+        """Backpropagate dL/d(output); ``deltas[i]`` is dL/d(output of layer i), ``grads`` fill each layer (below
+        the first layer with weights nothing is computed: its deltas are None)."""
         for i in reversed(range(len(self.layers))):
             self.deltas[i] = grad
-            grad = self.layers[i].backward(grad)
+            grad = self.layers[i].backward(grad) if grad is not None else None
 
     def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """The outputs for x, computed batch by batch."""
