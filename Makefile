@@ -60,13 +60,17 @@ format: venv
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# Unit tests and every notebook under nbval in the ci profile (NNUTILS_PROFILE overrides the parameter), then the
-# site built in the ci profile and opened page by page in headless Chromium.
-test: lint
+# First a browser for the last step (Debian's chromium, else Playwright's own, fetched if it can be): without one
+# the browser test is skipped with one line saying how to get it, and with CI=true make test stops here, at once.
+# Then unit tests and every notebook under nbval in the ci profile (NNUTILS_PROFILE overrides the parameter), then
+# the site built in the ci profile and opened page by page in headless Chromium.
+test: venv
+	$(PY) -m nnutils.book.browser
+	$(MAKE) lint
 	NNUTILS_PROFILE=ci NNUTILS_PROGRESS=0 $(PY) -m pytest -n $(JOBS) --dist loadfile tests notebooks --nbval-lax \
 	  --ignore=tests/test_site_browser.py
 	$(MAKE) book PROFILE=ci
-	NNUTILS_BROWSER_TEST=1 $(PY) -m pytest tests/test_site_browser.py
+	$(PY) -m pytest tests/test_site_browser.py
 
 clean:
 	rm -rf $(BUILD)

@@ -2,8 +2,12 @@
 
 Checks that no page shows an error or a traceback, that every image loads, that an animation's "next frame" button
 changes the frame, that search finds a chapter, and that the results page has one row per reference figure. Saves a
-screenshot of every page into ``_build/screenshots/``. Skips when the site or Chromium is missing, unless
-``NNUTILS_BROWSER_TEST=1`` (CI), which makes a missing site or browser a failure.
+screenshot of every page into ``_build/screenshots/``.
+
+The browser is ``$NNUTILS_CHROMIUM``, else Debian's ``chromium``, else Playwright's own download
+(``nnutils.book.browser``, which ``make test`` runs first). Without a browser or a built site the module is
+skipped with one line giving the reason, unless ``CI=true`` or ``NNUTILS_BROWSER_TEST=1``, which make either a
+failure.
 """
 
 from __future__ import annotations
@@ -11,36 +15,40 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
+from nnutils.book.browser import HOW_TO_GET, find_chromium, required
 from nnutils.book.report import load_reference_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("NNUTILS_SITE", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = SITE.parent / "screenshots"
-CHROMIUM = os.environ.get("NNUTILS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-REQUIRED = os.environ.get("NNUTILS_BROWSER_TEST") == "1"
+REQUIRED = required()
 NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 # myst-nb marks error output, stderr and tracebacks with these classes (stderr is removed by _config.yml).
 ERROR_SELECTOR = "div.output.error, div.output.traceback, div.output.stderr, .cell_output .stderr, .nboutput .stderr"
 SEARCH_WORD, SEARCH_EXPECTS = "hiragana", ("ch1_kmnist", "01_kmnist")
+CHROMIUM = find_chromium()
 
 
 def _missing() -> str | None:
     """Why the test cannot run here, or None."""
     if not (SITE / "index.html").is_file():
         return f"no built site at {SITE} (run `make book PROFILE=ci`, or set NNUTILS_SITE)"
-    if not Path(CHROMIUM).is_file():
-        return f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"
+    if CHROMIUM is None:
+        return f"no Chromium found: {HOW_TO_GET}"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "Playwright for Python is not installed"
     return None
+
+
+if _missing() and not REQUIRED:
+    pytest.skip(_missing(), allow_module_level=True)
 
 
 def pages() -> list[str]:
@@ -62,7 +70,7 @@ def site_url():
     reason = _missing()
     if reason:
         if REQUIRED:
-            pytest.fail(f"NNUTILS_BROWSER_TEST=1 but {reason}")
+            pytest.fail(f"CI=true or NNUTILS_BROWSER_TEST=1, but {reason}")
         pytest.skip(reason)
     handler = functools.partial(QuietHandler, directory=str(SITE))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
