@@ -12,12 +12,14 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv book execute site bench test lint format clean
+.PHONY: help venv book execute site bench test nbval lint format clean
 
 help:
 	@echo "make book      execute the notebooks that changed (PROFILE=$(PROFILE)) and render the site into $(BUILD)/html"
 	@echo "               JOBS=N notebooks at a time (default: one per core); FORCE=1 re-runs every notebook"
-	@echo "make test      lint, unit tests and notebook regression tests (ci profile)"
+	@echo "make test      lint, unit tests, then the ci book build (each notebook once: its asserts are the"
+	@echo "               regression tests) and the site in headless Chromium"
+	@echo "make nbval     the notebooks under nbval in the ci profile (NB=notebooks/01_kmnist.ipynb for one)"
 	@echo "make bench     time the training loops and write book/benchmarks.json (the appendix's table)"
 	@echo "make lab       open the notebooks in JupyterLab"
 	@echo "make clean     remove $(BUILD)"
@@ -60,17 +62,30 @@ format: venv
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# First a browser for the last step (Debian's chromium, else Playwright's own, fetched if it can be): without one
-# the browser test is skipped with one line saying how to get it, and with CI=true make test stops here, at once.
-# Then unit tests and every notebook under nbval in the ci profile (NNUTILS_PROFILE overrides the parameter), then
-# the site built in the ci profile and opened page by page in headless Chromium.
+# The test command executes each notebook once, in the ci book build: its asserts are the regression checks, and a
+# failing cell or assert fails the build and so the test. In order: a browser for the last step (Debian's chromium,
+# else Playwright's own, fetched if it can be; without one the browser test is skipped with one line saying how to
+# get it, and with CI=true make test stops here, at once); lint; the unit tests (no notebooks), JOBS at a time with
+# one thread each; the ci book build; the site opened page by page in headless Chromium.
 test: venv
 	$(PY) -m nnutils.book.browser
 	$(MAKE) lint
-	NNUTILS_PROFILE=ci NNUTILS_PROGRESS=0 $(PY) -m pytest -n $(JOBS) --dist loadfile tests notebooks --nbval-lax \
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 NNUTILS_PROGRESS=0 $(PY) -m pytest -n $(JOBS) tests \
 	  --ignore=tests/test_site_browser.py
 	$(MAKE) book PROFILE=ci
 	$(PY) -m pytest tests/test_site_browser.py
+
+# The notebooks under nbval, for whoever wants that route (make test does not need it): NB=notebooks/01_kmnist.ipynb
+# for one. Several at a time share the cores (OMP_NUM_THREADS = cores / JOBS): two kernels with every core each
+# oversubscribe the CPU, and OpenMP then runs several times slower.
+NB ?= notebooks
+CORES := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
+NBVAL_JOBS = $(if $(and $(filter 1,$(words $(NB))),$(filter %.ipynb,$(NB))),1,$(JOBS))
+NBVAL_THREADS = $(shell expr $(CORES) / $(NBVAL_JOBS) \| 1)
+nbval: venv
+	NNUTILS_PROFILE=$(if $(filter command line,$(origin PROFILE)),$(PROFILE),ci) NNUTILS_PROGRESS=0 \
+	  OMP_NUM_THREADS=$(NBVAL_THREADS) MKL_NUM_THREADS=$(NBVAL_THREADS) \
+	  $(PY) -m pytest --nbval-lax -p no:cacheprovider $(if $(filter-out 1,$(NBVAL_JOBS)),-n $(NBVAL_JOBS) --dist loadfile) $(NB)
 
 clean:
 	rm -rf $(BUILD)
