@@ -1,8 +1,18 @@
-"""nnutils: the small helper package behind the neural-network workbook.
+"""nnutils: the small helper package behind the neural-network workbook, in three layers.
 
-One module per concern: ``data`` (datasets), ``models`` (PyTorch nets),
-``training`` (the one training loop), ``plotting`` (figures), ``profiles``
-(full / ci settings) and ``results`` (numbers a notebook records for the book).
+Core, used by every chapter: ``data`` (datasets), ``models`` (PyTorch nets), ``training`` (the one training loop
+and its callbacks), ``ensemble`` (many small nets trained at once), ``history`` (``History`` and the one ``Run``
+type, torch-free), ``plotting``, ``metrics``, ``animation``, ``sweep`` (seed and setting searches), ``profiles``
+(full / ci settings), ``results`` and ``references`` (numbers recorded against the reports' figures), ``prose``
+(sentences written by the run) and ``files`` (atomic writes).
+
+From scratch: ``scratch``, layers, losses and an SGD loop in NumPy alone (it imports without torch).
+
+Chapter topics: ``spirals``, ``unit_maps``, ``encoders``, ``recurrent``, ``backprop``, ``convnets``,
+``autoencoders``, ``pca``, and ``exercises`` (the exercises' checkers). Import them by module, e.g.
+``from nnutils import spirals as sp``.
+
+The book's own machinery (``nnutils.book``: build, report, bench) sits apart; the chapters never import it.
 """
 
 __version__ = "0.1.0"
