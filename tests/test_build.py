@@ -91,17 +91,24 @@ def test_runs_once_then_skips_then_reruns_a_changed_source(project, capfd):
 
 def test_a_failing_notebook_is_named_with_its_cell_first_line_and_copy(project):
     write_notebook(project / "notebooks" / "c.ipynb", "raise RuntimeError('boom: not found\\nsearched: here')")
-    outcomes = {o.name: o for o in Builder(root=project, profile="ci", jobs=2).run(["a", "c"])}
+    write_notebook(project / "notebooks" / "d.ipynb", "assert 1 + 1 == 3")
+    outcomes = {o.name: o for o in Builder(root=project, profile="ci", jobs=2).run(["a", "c", "d"])}
     failed = outcomes["notebooks/c.ipynb"]
     assert failed.status == "failed" and "cell 2" in failed.error  # counted in the source (the record cell is 1)
     assert "RuntimeError: boom: not found" in failed.error and "searched" not in failed.error  # the first line
     copy = project / "_build/executed/notebooks/c.failed.ipynb"
     assert failed.copy == str(copy) and copy.is_file()
+    assert outcomes["notebooks/d.ipynb"].error.endswith(
+        "cell 2 (counting from 0 in the source notebook): AssertionError"
+    )
     assert outcomes["notebooks/a.ipynb"].status == "ran"
     hashes = json.loads((project / "_build/executed/.hashes.json").read_text())
     assert "notebooks/a.ipynb" in hashes and "notebooks/c.ipynb" not in hashes
     assert (project / "_build/executed/notebooks/a.ipynb").is_file()
     assert not (project / "_build/executed/notebooks/c.ipynb").exists()
+    write_notebook(project / "notebooks" / "c.ipynb", "print('mended')")
+    assert statuses(Builder(root=project, profile="ci").run(["c"])) == {"notebooks/c.ipynb": "ran"}
+    assert not copy.exists()  # the out-of-date failed copy is gone
 
 
 def test_the_build_runs_its_own_profile_whatever_the_environment_says(project, monkeypatch, capsys):

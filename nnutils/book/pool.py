@@ -66,7 +66,11 @@ def run_jobs(
             for future in done:
                 job = running.pop(future)
                 progress.finish(job.key)
-                finish(job, future.result())
+                try:
+                    result = future.result()
+                except Exception as err:  # the worker process itself died
+                    result = runner.Executed(0.0, f"its worker process died: {type(err).__name__}: {err}")
+                finish(job, result)
             progress.tick()
     except KeyboardInterrupt:
         stop.set()

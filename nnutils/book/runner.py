@@ -204,13 +204,16 @@ def _run(source, tmp, output, profile, cwd, key, results_file, check_profile) ->
         )
         error = profile_error(results_file, profile, source.stem) if check_profile else ""
         os.replace(tmp, failed if error else output)
+        if not error:
+            failed.unlink(missing_ok=True)  # an earlier failure's copy is out of date now
         return error, str(failed) if error else "", False
     except PapermillExecutionError as err:
         if _stopping() or err.ename == "KeyboardInterrupt":
             return "interrupted", "", True
         os.replace(tmp, failed)
         where = f"cell {source_cell_index(failed, err.cell_index)} (counting from 0 in the source notebook)"
-        return f"{where}: {err.ename}: {first_line(err.evalue)}", str(failed), False
+        message = first_line(err.evalue)
+        return f"{where}: {err.ename}" + (f": {message}" if message else ""), str(failed), False
     except (Exception, KeyboardInterrupt) as err:  # a kernel that died or did not start, a notebook that is not JSON
         if _stopping() or isinstance(err, Interrupted | KeyboardInterrupt):
             return "interrupted", "", True
