@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from nnutils.book.build import Builder, Outcome, main, notebook_hash, select
-from nnutils.book.progress import Progress, duration, summary
+from nnutils.book.progress import Progress, duration, failure_lines, interrupted_line, summary
 
 # What a chapter does through nnutils.results.Results: record the profile it ran in, by the one rule.
 RECORD = """import json, os, pathlib
@@ -213,6 +213,21 @@ def test_summary_table_lists_each_notebook_with_status_and_times():
         "skipped - 1 min 05 s",
         "failed 1 min 15 s 1 min 20 s",
     ]
+
+
+def test_the_failure_and_interrupt_lines_say_what_and_where():
+    failed = Outcome(
+        "notebooks/c.ipynb", "failed", 5.0, "cell 3 (counting from 0): DataError: x not found.", "/b/c.failed.ipynb"
+    )
+    assert failure_lines([failed, Outcome("notebooks/a.ipynb", "ran")]) == [
+        "FAILED notebooks/c.ipynb: cell 3 (counting from 0): DataError: x not found. (executed copy: /b/c.failed.ipynb)"
+    ]
+    stopped = [Outcome("notebooks/b.ipynb", "interrupted", 3.0), Outcome("notebooks/c.ipynb", "not started")]
+    assert interrupted_line(stopped, 65) == (
+        "== build interrupted after 1 min 05 s: stopped notebooks/b.ipynb; not started: notebooks/c.ipynb; "
+        "finished notebooks are kept, and the same command continues from there"
+    )
+    assert "no notebook was running" in interrupted_line([], 1)
 
 
 def test_hash_depends_on_source_profile_and_library(tmp_path):

@@ -116,7 +116,7 @@ def totals_line(outcomes: list, seconds: float, jobs: int, profile: str) -> str:
 def failure_lines(outcomes: list) -> list[str]:
     """One line per failed notebook: its name, the failing cell and the error's first line, its executed copy."""
     return [
-        f"FAILED {o.name}: {o.error}" + (f"; its executed copy: {o.copy}" if o.copy else "")
+        f"FAILED {o.name}: {o.error}" + (f" (executed copy: {o.copy})" if o.copy else "")
         for o in outcomes
         if o.status == "failed"
     ]

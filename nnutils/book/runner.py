@@ -150,7 +150,10 @@ def profile_error(results_file: Path, profile: str, stem: str) -> str:
             f'nnutils.results.Results("{stem}", cfg.profile) and records its numbers'
         )
     if recorded != profile:
-        return f"it ran in profile {recorded!r}, not {profile!r} as the build asked (recorded in {results_file})"
+        return (
+            f"it ran in profile {recorded!r}, not {profile!r} as the build asked (recorded in {results_file}): "
+            "a chapter takes its profile from nnutils.profiles.settings(profile, ...)"
+        )
     return ""
 
 
