@@ -147,3 +147,39 @@ class Step(nn.Module):
 
 
 ACTIVATIONS["step"] = Step
+
+
+_GATES = {nn.RNN: 1, nn.GRU: 3, nn.LSTM: 4}
+
+
+@torch.no_grad()
+def forward_flops(model: nn.Module, example: torch.Tensor) -> int:
+    """Floating-point operations of one forward pass on ``example`` (a batch, usually of one), counted from the
+    shapes of the Conv2d, Linear and recurrent layers; a multiply-add counts as 2, activations and pooling are left
+    out (a few per cent at most). Runs in evaluation mode, so nothing in the model changes."""
+    total = 0
+
+    def count(module: nn.Module, _inputs, output) -> None:
+        nonlocal total
+        out = output[0] if isinstance(output, tuple) else output
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            total += 2 * out.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            total += 2 * out.numel() * module.in_features
+        elif isinstance(module, tuple(_GATES)):
+            gates = _GATES[type(module)] * module.num_layers * (2 if module.bidirectional else 1)
+            steps = out.numel() // module.hidden_size  # batch x time
+            total += 2 * steps * gates * module.hidden_size * (module.input_size + module.hidden_size)
+
+    counted = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear | nn.RNN | nn.GRU | nn.LSTM)]
+    hooks = [m.register_forward_hook(count) for m in counted]
+    was_training = model.training
+    try:
+        model.eval()
+        model(example.to(device_of(model)))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return total

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import work
 from .files import write_json
 from .references import reference_figures, status_of, unmet_requirements
 
@@ -52,7 +53,7 @@ class Results:
         folder = os.environ.get(ENV_VAR)
         if not folder:
             return None
-        payload = {"notebook": self.notebook, "profile": self.profile, "values": self.values}
+        payload = {"notebook": self.notebook, "profile": self.profile, "values": self.values, "work": work.total()}
         return write_json(Path(folder).absolute() / f"{self.notebook}.json", payload)
 
     def compare(self, measured: Mapping[str, float]) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import data, training
+from .. import data, models, training
 from ..files import atomic_write
 from ..models import MLP, NetConv, NetFull, NetLin
 
@@ -34,30 +34,10 @@ CONV_SLACK = 1.10  # NetConv: fit at most 10% slower than a bare loop over prelo
 
 
 def forward_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
-    """Floating-point operations of one forward pass, counted from the shapes of the Conv2d and Linear layers.
-
-    A multiply-add counts as 2; biases, activations and pooling are left out (a few percent at most).
-    """
-    total = 0
-
-    def count(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        nonlocal total
-        if isinstance(module, nn.Conv2d):
-            kh, kw = module.kernel_size
-            total += 2 * output.numel() * (module.in_channels // module.groups) * kh * kw
-        elif isinstance(module, nn.Linear):
-            total += 2 * output.numel() * module.in_features
-
+    """Floating-point operations of one forward pass on an input of ``input_shape`` (``models.forward_flops``)."""
     if len(input_shape) < 2 or any(int(s) < 1 for s in input_shape):
         raise ValueError(f"input_shape must be a batch shape such as (1, 1, 28, 28), got {input_shape}.")
-    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
-    try:
-        with torch.no_grad():
-            model(torch.zeros(input_shape))
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return total
+    return models.forward_flops(model, torch.zeros(input_shape))
 
 
 def training_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:

@@ -33,6 +33,19 @@ class Network:
 
     __call__ = forward
 
+    def forward_flops(self, x: np.ndarray) -> int:
+        """Floating-point operations of one forward pass on x (a batch, usually of one example): 2 per multiply-add
+        of the Dense and Conv2D layers (activations left out)."""
+        total = 0
+        for layer in self.layers:
+            out = layer.forward(x)
+            if isinstance(layer, Dense):
+                total += 2 * len(x) * layer.params["W"].size
+            elif isinstance(layer, Conv2D):
+                total += 2 * out.size * layer.params["W"][0].size
+            x = out
+        return total
+
     def activations(self, x: np.ndarray) -> list[np.ndarray]:
         """The output of every layer for input x (first layer first)."""
         outputs = []

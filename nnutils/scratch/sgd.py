@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .. import work
 from ..history import History, call_callbacks
 from .losses import make_loss
 from .network import Network
@@ -121,12 +122,15 @@ class SGD:
             raise ValueError(f"Training data needs as many labels as inputs (got {len(x)} and {len(y)}), and some.")
         rng = np.random.default_rng(self.seed)
         held_out = {split: data for split, data in (("val", val), ("test", test)) if data is not None}
+        per_example = self.model.forward_flops(x[:1])  # for the notebook's work tally (nnutils.work)
+        n_eval = sum(len(ys) for _, ys in held_out.values()) + (len(y) if self.eval_train else 0)
         call_callbacks(self.callbacks, "on_train_begin", self)
         for epoch in range(1, self.epochs + 1):
             start = time.perf_counter()
             order = rng.permutation(len(y)) if self.shuffle else np.arange(len(y))
             train_loss, train_acc, delta_norm = self.train_epoch(x, y, order)
             seconds = time.perf_counter() - start
+            work.epoch(per_example, len(y), n_eval)
             if self.eval_train:
                 train_loss, train_acc = evaluate(self.model, x, y, self.loss)
             row = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc}
