@@ -67,6 +67,7 @@ def test_reads_what_results_writes(tmp_path, monkeypatch):
     Results("nb", "full").record("acc", 0.905)
     (tmp_path / "timings.json").write_text(json.dumps({"nb": {"profile": "full", "seconds": 3.0, "device": "cpu"}}))
     found = report.load_results(tmp_path)
+    assert set(found["nb"].pop("work")) == {"flops", "examples"}
     assert found == {"nb": {"profile": "full", "values": {"acc": 0.905}}}
     assert report.compare([figure()], found).loc[0, "status"] == "within tolerance"
     assert report.load_results(tmp_path / "missing") == {}
@@ -123,14 +124,32 @@ def test_display_table_shows_reference_with_tolerance():
 
 def test_time_goals_say_met_missed_or_not_measured():
     rows = [
-        {"notebook": "01_kmnist", "profile": "ci", "seconds": 200.0, "device": "cpu"},
-        {"notebook": "02_spirals", "profile": "ci", "seconds": 300.0, "device": "cpu"},
+        {"notebook": "01_kmnist", "profile": "ci", "seconds": 100.0, "device": "cpu"},
+        {"notebook": "02_spirals", "profile": "ci", "seconds": 150.0, "device": "cpu"},
         {"notebook": "01_kmnist", "profile": "ci", "seconds": 900.0, "device": "cuda:0"},
     ]
     goals = report.time_goals(rows)
-    assert goals.iloc[0].tolist() == ["4 min", "5.0 min", "missed by 25%"] and "02_spirals" in goals.index[0]
+    assert goals.iloc[0].tolist() == ["2 min", "2.5 min", "missed by 25%"] and "02_spirals" in goals.index[0]
     assert goals.loc["whole full build", "verdict"] == "not measured"
-    rows.append({"notebook": "whole build", "profile": "full", "seconds": 1800.0, "device": "cpu"})
-    assert report.time_goals(rows).loc["whole full build"].tolist() == ["40 min", "30.0 min", "met"]
-    rows += [{"notebook": n, "profile": "full", "seconds": 1500.0, "device": "cpu"} for n in ("a", "b", "c")]
-    assert report.time_goals(rows).iloc[-1]["verdict"] == "on 2 cores no build can take less than 37.5 min"
+    assert goals.loc["slowest full notebook", "verdict"] == "not measured"
+    rows.append({"notebook": "whole build", "profile": "full", "seconds": 1080.0, "device": "cpu"})
+    assert report.time_goals(rows).loc["whole full build"].tolist() == ["20 min", "18.0 min", "met"]
+    rows += [{"notebook": n, "profile": "full", "seconds": s, "device": "cpu"} for n, s in (("a", 400), ("b", 600))]
+    goals = report.time_goals(rows)
+    assert goals.loc["slowest full notebook (b)"].tolist() == ["8 min", "10.0 min", "missed by 25%"]
+    assert goals.iloc[-1]["verdict"] == "on 2 cores no build can take less than 8.3 min"
+
+
+def test_floor_table_divides_the_tallied_work_by_the_rate():
+    results = {
+        "a": {"profile": "full", "values": {}, "work": {"flops": 6e11, "examples": 10}},
+        "b": {"profile": "full", "values": {}},
+        "c": {"profile": "ci", "values": {}, "work": {"flops": 1e9, "examples": 1}},
+    }
+    timings = {"a": {"profile": "full", "seconds": 600.0}, "c": {"profile": "full", "seconds": 5.0}}
+    table = report.floor_table(results, timings, rate=1e10)
+    assert table.loc["a"].tolist() == ["full", 600.0, "1.0 min", "10.0 min", "10x"]
+    assert table.loc["b", "floor"] == "not tallied"
+    assert table.loc["c", "measured"] == "not measured"  # a timing of another profile is not this run's
+    with pytest.raises(ValueError, match="positive"):
+        report.floor_table(results, timings, rate=0)
