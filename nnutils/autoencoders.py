@@ -152,3 +152,23 @@ def classify_repeated(
         history = classify(x, y, hidden, n_val=n_val, seed=seed + r, **options).history
         rows.append((history.last("val_acc"), max(history.val_acc)))
     return pd.DataFrame(rows, columns=["last", "best"])
+
+
+def constant_image_mse(x_train: torch.Tensor, x_test: torch.Tensor) -> dict[str, float]:
+    """The errors to beat: every test image drawn as the average training image, or as a blank (all 0) image."""
+    average = x_train.mean(dim=0, keepdim=True).expand_as(x_test)
+    return {"average image": mse(average, x_test), "blank image": mse(torch.zeros_like(x_test), x_test)}
+
+
+def label_separation(points: torch.Tensor, labels: torch.Tensor) -> float:
+    """The share of the spread of points (N, D) that lies between the class centres: 1 when each class is a single
+    point, near 0 when the classes are mixed."""
+    points = torch.as_tensor(points, dtype=torch.float64).reshape(len(points), -1)
+    labels = torch.as_tensor(labels)
+    if len(labels) != len(points):
+        raise ValueError(f"{len(points)} points but {len(labels)} labels.")
+    total = ((points - points.mean(dim=0)) ** 2).sum()
+    if total == 0:
+        raise ValueError("The points do not vary, so there is no spread to share out.")
+    within = sum(((points[labels == c] - points[labels == c].mean(dim=0)) ** 2).sum() for c in labels.unique())
+    return float(1 - within / total)

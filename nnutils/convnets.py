@@ -293,3 +293,19 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
     except RuntimeError as err:
         raise ValueError(f"The weights in {path} do not fit {type(model).__name__}: {err}") from None
     return model.eval()
+
+
+# ---------------------------------------------------------------- for the generated prose
+
+
+def largest_confusions(confusion: np.ndarray, classes: list[str], k: int = 4) -> list[tuple[str, str, float]]:
+    """The k largest off-diagonal cells of a confusion matrix (rows: true class) as (true, predicted, share of the
+    true class), largest share first."""
+    confusion = np.asarray(confusion, dtype=float)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1] or len(confusion) != len(classes):
+        raise ValueError(f"confusion must be a square matrix with one row per class, not shape {confusion.shape}.")
+    shares = confusion / confusion.sum(axis=1, keepdims=True).clip(min=1)
+    np.fill_diagonal(shares, -1.0)
+    order = np.argsort(shares, axis=None, kind="stable")[::-1][:k]
+    cells = [np.unravel_index(i, shares.shape) for i in order]
+    return [(classes[t], classes[p], float(shares[t, p])) for t, p in cells if shares[t, p] > 0]

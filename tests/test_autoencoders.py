@@ -115,3 +115,21 @@ def test_classify_repeated_uses_one_seed_per_repeat():
         assert table.loc[r, "last"] == history.last("val_acc") and table.loc[r, "best"] == max(history.val_acc)
     with pytest.raises(ValueError, match="repeats"):
         ae.classify_repeated(x, y, (8,), 0, **options)
+
+
+def test_constant_image_errors():
+    train = torch.stack([torch.zeros(1, 28, 28), torch.ones(1, 28, 28)])  # average image: 0.5 everywhere
+    test = torch.ones(3, 1, 28, 28)
+    assert ae.constant_image_mse(train, test) == {"average image": 0.25, "blank image": 1.0}
+
+
+def test_label_separation_is_the_share_between_class_centres():
+    labels = torch.tensor([0, 0, 1, 1])
+    assert ae.label_separation(torch.tensor([[0.0, 0], [0, 0], [2, 0], [2, 0]]), labels) == pytest.approx(1.0)
+    assert ae.label_separation(torch.tensor([[0.0, 0], [2, 0], [0, 0], [2, 0]]), labels) == pytest.approx(0.0)
+    # centres at 0 and 2 (between-class spread 4), each class spread +-1 about its centre (within 4): half
+    assert ae.label_separation(torch.tensor([[-1.0], [1], [1], [3]]), labels) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="labels"):
+        ae.label_separation(torch.zeros(4, 2), labels[:3])
+    with pytest.raises(ValueError, match="do not vary"):
+        ae.label_separation(torch.zeros(4, 2), labels)

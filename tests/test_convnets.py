@@ -215,3 +215,12 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatc
     with pytest.raises(OSError, match="disk full"):
         save_weights(SmallCNN(8), path)
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["cnn.pt"]
+
+
+def test_largest_confusions_are_shares_of_the_true_class():
+    confusion = [[90, 10, 0], [1, 98, 1], [0, 30, 70]]  # 2 read as 1 is 30% of the 2s; 0 read as 1 is 10%
+    assert cn.largest_confusions(confusion, ["0", "1", "2"], k=2) == [("2", "1", 0.3), ("0", "1", 0.1)]
+    every = cn.largest_confusions(confusion, ["0", "1", "2"], k=9)
+    assert len(every) == 4 and {cell[:2] for cell in every[2:]} == {("1", "0"), ("1", "2")}, "empty cells left out"
+    with pytest.raises(ValueError, match="one row per class"):
+        cn.largest_confusions(confusion, ["0", "1"])
