@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from nnutils.book import report
@@ -153,3 +154,13 @@ def test_floor_table_divides_the_tallied_work_by_the_rate():
     assert table.loc["c", "measured"] == "not measured"  # a timing of another profile is not this run's
     with pytest.raises(ValueError, match="positive"):
         report.floor_table(results, timings, rate=0)
+
+
+def test_summary_sentence_counts_every_status_it_has():
+    counts = pd.Series({"within tolerance": 30, "outside tolerance": 1, "not comparable": 20, "not measured": 0})
+    text = report.summary_sentence(counts, {"a": "full", "b": "full"}).data
+    assert text == (
+        "Of 51 reference figures: 30 figures within tolerance, 1 figure outside tolerance and 20 figures not "
+        "comparable; every notebook ran the full profile."
+    )
+    assert "only a full build" in report.summary_sentence(counts, {"a": "ci"}).data

@@ -75,6 +75,27 @@ def compare(figures: Sequence[Mapping], results: Mapping[str, Mapping]) -> pd.Da
     return pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
 
 
+def summary_sentence(counts: pd.Series, profiles: Mapping[str, str]):
+    """The results page's opening sentence, from the status counts and the profile each notebook ran in."""
+    from .. import prose
+
+    parts = [prose.count(int(counts[status]), "figure") + f" {status}" for status in STATUSES if counts[status]]
+    ran = sorted(set(profiles.values()))
+    where = (
+        (
+            f"every notebook ran the {ran[0]} profile"
+            if len(ran) == 1
+            else f"the notebooks ran the {' and '.join(ran)} profiles"
+        )
+        if ran
+        else "no notebook has recorded results yet"
+    )
+    extra = " (only a full build's figures can be within or outside tolerance)" if "full" not in ran else ""
+    return prose.say(
+        f"Of {prose.count(int(counts.sum()), 'reference figure')}: {prose.listing(parts)}; {where}{extra}."
+    )
+
+
 def status_counts(table: pd.DataFrame) -> pd.Series:
     """How many figures have each status (every status listed, zeros included)."""
     return table["status"].value_counts().reindex(list(STATUSES), fill_value=0)
