@@ -1,6 +1,7 @@
 """Chapter 4a (backpropagation from scratch): MNIST splits and subsets as NumPy arrays, the chapter's MLP and CNN
-runs on ``nnutils.scratch`` (each a ``Run``), the bridge to PyTorch, filter snapshots, the deconvolution view, the
-chapter's figures and the convolution timings. The sweeps and cross-validation are in ``nnutils.sweep``.
+runs on ``nnutils.scratch`` (each a ``Run``), MLP trials that train each setting once, the bridge to PyTorch,
+filter snapshots, the deconvolution view and the convolution timings. The sweeps and cross-validation run through
+``nnutils.sweep``; the figures are in ``nnutils.backprop_plots``.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ import time
 import timeit
 from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from . import data
 from .history import Run
-from .scratch import Conv2D, Network, cnn, first_of, fit, make_activation, mlp
+from .scratch import Conv2D, Network, cnn, evaluate, first_of, fit, mlp
+from .sweep import MLP_METRICS, grid, run_trials
 
 FIT_KEYS = ("loss", "lr", "lr_decay", "batch_size", "epochs", "l2", "shuffle", "early_stopping", "eval_train")
 
@@ -194,57 +195,6 @@ def deconvolve(net: Network, x: np.ndarray) -> np.ndarray:
     return views
 
 
-def plot_activations(specs: Sequence[tuple[str, float | None]], z: np.ndarray | None = None) -> plt.Figure:
-    """Each activation (name, slope or leak) and its derivative, on two panels."""
-    z = np.linspace(-6, 6, 601) if z is None else z
-    fig, (ax_f, ax_df) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for name, param in specs:
-        act = make_activation(name, param)
-        label = name if param is None else f"{name} ({'leak' if 'relu' in name else 'slope'} {param})"
-        ax_f.plot(z, act.f(z), label=label)
-        ax_df.plot(z, act.df(z), label=label)
-    ax_f.set(title="activation f(z)", xlabel="z", ylim=(-1.5, 3))
-    ax_df.set(title="derivative f'(z)", xlabel="z")
-    for ax in (ax_f, ax_df):
-        ax.grid(alpha=0.3)
-    ax_df.legend(fontsize=7)
-    plt.tight_layout()
-    return fig
-
-
-def plot_sweep(table: pd.DataFrame, column: str, log: bool = True, ax: plt.Axes | None = None) -> plt.Axes:
-    """Training and validation accuracy against the swept value (the gap shows overfitting, low values
-    underfitting)."""
-    ax = ax or plt.subplots(figsize=(5.5, 3.6))[1]
-    table = table.sort_values(column)
-    ax.plot(table[column], table["train_acc"], "o-", label="training")
-    ax.plot(table[column], table["val_acc"], "s--", label="validation")
-    if log:
-        ax.set_xscale("log", base=2 if column == "batch_size" else 10)
-    ax.set(xlabel=column, ylabel="accuracy", title=f"accuracy against {column}", ylim=(0, 1.02))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return ax
-
-
-def filter_grid(filters: Mapping[str, np.ndarray], n: int | None = None, size: float = 1.0) -> plt.Figure:
-    """Rows of filters (F, 1, k, k) or (F, k, k), one row per named set, each filter scaled to its own range."""
-    rows = {name: np.asarray(w).reshape(len(w), *np.asarray(w).shape[-2:])[:n] for name, w in filters.items()}
-    ncols = max(len(w) for w in rows.values())
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(size * ncols + 1.2, size * len(rows)), squeeze=False)
-    for r, (name, w) in enumerate(rows.items()):
-        for c, ax in enumerate(axes[r]):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c < len(w):
-                ax.imshow(w[c], cmap="gray")
-            else:
-                ax.axis("off")
-        axes[r][0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    plt.tight_layout()
-    return fig
-
-
 def conv_rows_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray, grad: np.ndarray | None = None, dx=True):
     """The previous from-scratch convolution (patches as rows, output transposed, dx by col2im over rows), kept to
     check and time the current one: the output, and with ``grad`` also dL/dW, dL/db and (``dx``) dL/dx."""
@@ -317,3 +267,45 @@ def conv_timings(shapes=CONV_SHAPES, repeats: int = 5, dtype=np.float32) -> pd.D
         }
         rows.append({"convolution": name, **times, "speed-up over previous": times["previous NumPy"] / times["NumPy"]})
     return pd.DataFrame(rows).set_index("convolution")
+
+
+def mlp_trial_run(train: tuple, val: tuple, **setting) -> tuple[dict, Run]:
+    """One sweep trial as ``sweep.mlp_trial`` (the same table row), with its trained ``Run`` kept for reuse."""
+    run = train_mlp(train, val, **setting)
+    train_loss, train_acc = evaluate(run.model, *train, setting.get("loss", "cross_entropy"))
+    h = run.history
+    metrics = dict(train_acc=train_acc, val_acc=h.val_acc[-1], train_loss=train_loss, val_loss=h.val_loss[-1])
+    return setting | metrics | {"epochs": len(h), "seconds": sum(h.seconds)}, run
+
+
+class MLPTrials:
+    """NumPy MLP trials on one training and validation split, each distinct setting trained once: ``sweep`` trains
+    only the settings not seen before (in parallel, as ``sweep.mlp_sweep``), ``run`` hands back a trained ``Run``."""
+
+    def __init__(self, train: tuple, val: tuple, n_jobs: int | None = None):
+        self.train, self.val, self.n_jobs = train, val, n_jobs
+        self.rows: dict[tuple, dict] = {}
+        self.runs: dict[tuple, Run] = {}
+
+    @staticmethod
+    def key(setting: Mapping) -> tuple:
+        """A setting as a hashable key (lists become tuples), the same whatever the order of its keywords."""
+        return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in setting.items()))
+
+    def train_all(self, settings: Sequence[Mapping]) -> None:
+        """Train the settings not trained yet (each once, even if listed twice)."""
+        new = list({self.key(s): dict(s) for s in settings if self.key(s) not in self.runs}.values())
+        trials = [{"train": self.train, "val": self.val, **s} for s in new]
+        for s, (row, run) in zip(new, run_trials(mlp_trial_run, trials, n_jobs=self.n_jobs)):
+            self.rows[self.key(s)], self.runs[self.key(s)] = row, run
+
+    def sweep(self, vary: Mapping[str, Sequence], **fixed) -> pd.DataFrame:
+        """``sweep.mlp_sweep``'s table, one row per combination of ``vary``; settings already trained are reused."""
+        settings = [fixed | combo for combo in grid(**vary)]
+        self.train_all(settings)
+        return pd.DataFrame([{k: self.rows[self.key(s)][k] for k in [*vary, *MLP_METRICS]} for s in settings])
+
+    def run(self, **setting) -> Run:
+        """The trained ``Run`` of one setting (trained now if it was not yet)."""
+        self.train_all([setting])
+        return self.runs[self.key(setting)]

@@ -1,5 +1,6 @@
-"""Chapter 4a's module: subsets, the MLP/CNN/two-class runs (each a Run), the bridge to PyTorch (same forward pass,
-same training steps, the shared DecayLR callback), filter snapshots, deconvolution, sweeps, and its figures."""
+"""Chapter 4a's module: subsets, the MLP/CNN/two-class runs (each a Run), MLP trials trained once per setting, the
+bridge to PyTorch (same forward pass, same training steps, the shared DecayLR callback), filter snapshots,
+deconvolution, sweeps, and its figures."""
 
 import matplotlib
 
@@ -12,7 +13,7 @@ import pytest
 import torch
 
 from nnutils import backprop as bp
-from nnutils import sweep, training
+from nnutils import backprop_plots, sweep, training
 from nnutils.history import Run
 from nnutils.models import MLP
 from nnutils.scratch import Conv2D, cnn, fit, mlp
@@ -147,12 +148,12 @@ def test_sweeps_and_cross_validation_give_the_same_numbers_in_parallel():
 
 
 def test_figures_draw():
-    fig = bp.plot_activations([("sigmoid", 0.7), ("relu", None), ("leaky_relu", 0.1)])
+    fig = backprop_plots.plot_activations([("sigmoid", 0.7), ("relu", None), ("leaky_relu", 0.1)])
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 3
     table = pd.DataFrame({"l2": [0.1, 0.01], "train_acc": [0.9, 1.0], "val_acc": [0.8, 0.7]})
-    ax = bp.plot_sweep(table, "l2")
+    ax = backprop_plots.plot_sweep(table, "l2")
     assert [line.get_label() for line in ax.lines] == ["training", "validation"]
-    grid = bp.filter_grid({"a": np.zeros((3, 1, 2, 2)), "b": np.ones((2, 2, 2))})
+    grid = backprop_plots.filter_grid({"a": np.zeros((3, 1, 2, 2)), "b": np.ones((2, 2, 2))})
     assert len(grid.axes) == 6
     plt.close("all")
 
@@ -186,3 +187,28 @@ def test_conv_timings_table():
     table = bp.conv_timings(shapes, repeats=1)
     assert list(table.columns) == ["NumPy", "previous NumPy", "PyTorch", "speed-up over previous"]
     assert len(table) == 3 and (table > 0).all().all()
+
+
+def test_mlp_trials_give_the_sweep_tables_and_train_each_setting_once(monkeypatch):
+    x, y = toy_images()
+    fixed = dict(hidden=(4,), lr=0.3, l2=0.01, batch_size=16, epochs=2, seed=1)
+    trained = []
+    train_mlp = bp.train_mlp
+    monkeypatch.setattr(bp, "train_mlp", lambda *a, **kw: trained.append(kw) or train_mlp(*a, **kw))
+    trials = bp.MLPTrials((x, y), (x[:40], y[:40]), n_jobs=1)
+    by_lr = trials.sweep({"lr": [0.1, 0.3]}, **fixed)
+    by_batch = trials.sweep({"batch_size": [16, 32]}, **fixed)  # batch 16 at lr 0.3 is the lr sweep's second row
+    assert len(trained) == 3 and len(trials.runs) == 3
+    assert by_batch.iloc[0].drop("batch_size").equals(by_lr.iloc[1].drop("lr"))
+    run = trials.run(**(fixed | {"batch_size": 32}))  # trained by the batch sweep: handed back, not trained again
+    assert len(trained) == 3 and run.history.val_acc[-1] == by_batch["val_acc"].iloc[1]
+    assert trials.run(**(fixed | {"hidden": [4], "lr": 0.1})) is trials.runs[trials.key(fixed | {"lr": 0.1})]
+    trials.run(**(fixed | {"epochs": 1}))
+    assert len(trained) == 4 and trained[-1]["epochs"] == 1
+    for vary, table in (({"lr": [0.1, 0.3]}, by_lr), ({"batch_size": [16, 32]}, by_batch)):
+        alone = sweep.mlp_sweep((x, y), (x[:40], y[:40]), vary, n_jobs=1, **fixed)  # each setting trained anew
+        assert table.drop(columns="seconds").equals(alone.drop(columns="seconds"))
+    in_workers = bp.MLPTrials((x, y), (x[:40], y[:40]), n_jobs=2)
+    assert in_workers.sweep({"lr": [0.1, 0.3]}, **fixed).drop(columns="seconds").equals(by_lr.drop(columns="seconds"))
+    returned = in_workers.run(**fixed)  # a network trained in a worker process comes back whole
+    np.testing.assert_array_equal(returned.model.layers[1].params["W"], trials.run(**fixed).model.layers[1].params["W"])
