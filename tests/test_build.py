@@ -72,7 +72,10 @@ def test_runs_once_then_skips_then_reruns_a_changed_source(project, capfd):
     assert statuses(first) == {"notebooks/a.ipynb": "ran", "notebooks/b.ipynb": "ran", "book/page.ipynb": "ran"}
     assert hidden_files(project) == []  # stale temporaries swept, none of this build's left
     executed = project / "_build/executed/notebooks/a.ipynb"
-    assert "a ci" in json.dumps(nbformat.read(str(executed), as_version=4).cells[-1].outputs)
+    cells = nbformat.read(str(executed), as_version=4).cells
+    assert "a ci" in json.dumps(cells[-1].outputs)
+    injected = [c for c in cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and all("remove-cell" in c.metadata.tags for c in injected)  # the site does not show it
     assert (project / "_build/executed/book/intro.md").is_file()  # staged for jupyter-book
     timings = json.loads((project / "_build/results/timings.json").read_text())
     assert timings["a"]["profile"] == "ci" and timings["a"]["device"] in ("cpu", "cuda") and timings["a"]["seconds"] > 0

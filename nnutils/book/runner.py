@@ -8,6 +8,7 @@ notebook that is asked to stop runs no further cell, so papermill shuts its kern
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -157,6 +158,17 @@ def profile_error(results_file: Path, profile: str, stem: str) -> str:
     return ""
 
 
+def hide_injected_parameters(path: Path) -> None:
+    """Tag the cell papermill injects (``# Parameters``, ``profile = ...``) ``remove-cell``, so the site does not
+    show it; the notebook's own parameters cell already says its profile."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def execute(source: Path, output: Path, profile: str, cwd: Path, check_profile: bool = True) -> Executed:
     """Run one notebook with papermill into a hidden temporary copy, renamed to ``output`` on success.
 
@@ -206,6 +218,7 @@ def _run(source, tmp, output, profile, cwd, key, results_file, check_profile) ->
             notebook=key,
         )
         error = profile_error(results_file, profile, source.stem) if check_profile else ""
+        hide_injected_parameters(tmp)
         os.replace(tmp, failed if error else output)
         if not error:
             failed.unlink(missing_ok=True)  # an earlier failure's copy is out of date now
