@@ -309,3 +309,27 @@ def encoder_summary(runs: Mapping[str, Run]) -> pd.DataFrame:
         for name, run in runs.items()
     }
     return pd.DataFrame(rows).T
+
+
+def from_centre(points: np.ndarray) -> np.ndarray:
+    """Each hidden point's distance from the mean of all points (all near 0 while the dots are bunched)."""
+    points = np.asarray(points, dtype=float)
+    return np.linalg.norm(points - points.mean(0), axis=1)
+
+
+def boundary_angles(frame: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The direction of each output's boundary line in a hidden-space frame, in degrees from 0 up to 180."""
+    w = np.asarray(frame["weight"], dtype=float)
+    return np.degrees(np.arctan2(w[:, 0], -w[:, 1])) % 180  # the line runs at right angles to its normal w
+
+
+def line_families(frame: Mapping[str, np.ndarray], families: Mapping[str, Sequence[int]]) -> pd.DataFrame:
+    """Per family of outputs: the mean direction of their boundaries and their spread (the narrowest arc of
+    directions that holds them all), in degrees."""
+    angles, rows = boundary_angles(frame), {}
+    for name, outputs in families.items():
+        a = np.sort(angles[list(outputs)])
+        gaps = np.diff(np.append(a, a[0] + 180))
+        mean = np.degrees(np.angle(np.exp(2j * np.radians(a)).mean())) / 2 % 180  # directions repeat every 180
+        rows[name] = {"lines": len(a), "direction (deg)": mean, "spread (deg)": 180 - gaps.max()}
+    return pd.DataFrame(rows).T

@@ -28,3 +28,21 @@ def most_confused(confusion: np.ndarray, classes: Sequence[str], k: int = 5) -> 
 def first_epoch_at(history: History, key: str = "train_acc", value: float = 1.0) -> int | None:
     """The first epoch whose ``key`` column reached ``value`` (None if it never did), e.g. the epoch of 100%."""
     return next((e for e, v in zip(history.epoch, getattr(history, key)) if v >= value), None)
+
+
+def last_change(values: Sequence[float], epochs: int = 1) -> float:
+    """How far a curve moved over its last ``epochs`` epochs: the last value minus the one ``epochs`` before it."""
+    if not 1 <= epochs < len(values):
+        raise ValueError(f"A curve of {len(values)} values has no change over its last {epochs} epoch(s).")
+    return float(values[-1] - values[-1 - epochs])
+
+
+def trend(values: Sequence[float], tolerance: float, epochs: int = 1) -> str:
+    """``"rising"``, ``"falling"`` or ``"flat"`` (moved by ``tolerance`` at most) over a curve's last epochs."""
+    change = last_change(values, epochs)
+    return "flat" if abs(change) <= tolerance else "rising" if change > 0 else "falling"
+
+
+def rises(values: Sequence[float]) -> int:
+    """How many times a curve went up from one epoch to the next (for a loss: how often it got worse)."""
+    return int((np.diff(np.asarray(values, dtype=float)) > 0).sum())

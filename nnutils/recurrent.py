@@ -325,3 +325,40 @@ def plot_state_snapshots(
         ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05))
     fig.tight_layout()
     return fig
+
+
+def missed_symbols(table: pd.DataFrame) -> pd.DataFrame:
+    """Per n of a ``prediction_table``: how many of its predictable symbols (the next a included) came out wrong."""
+    counts = [table[c].str.split("/", expand=True).astype(int) for c in table.columns if c.endswith("'s right")]
+    predictable = sum(c[1] for c in counts) + 1
+    missed = sum(c[1] - c[0] for c in counts) + (~table["next a right"].astype(bool)).astype(int)
+    return pd.DataFrame({"missed": missed, "predictable": predictable})
+
+
+def block_steps(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The mean change of each state column per symbol read inside a block (a counter's step), one column per
+    symbol; the step into a new block is left out."""
+    inside = frame.block.to_numpy()[1:] == frame.block.to_numpy()[:-1]
+    symbol = frame.symbol.to_numpy()[1:]
+    rows = {}
+    for col in columns:
+        change = np.diff(frame[col].to_numpy())
+        rows[col] = {f"per {s}": change[inside & (symbol == s)].mean() for s in dict.fromkeys(frame.symbol)}
+    return pd.DataFrame(rows).T
+
+
+def count_reading(frame: pd.DataFrame, x: str = "hidden1", y: str = "hidden2") -> dict:
+    """What a 2-D state trajectory on a^n b^kn strings shows: ``unit``, the component whose mean differs most
+    after an a and after a b (``means``: those two); ``a_steps``, the distances between successive a-states (by
+    their mean position); ``first_b``, the other component after each string's first b, by n."""
+    blocks = frame.groupby("block")[[x, y]].mean()
+    unit = x if abs(blocks.loc[0, x] - blocks.loc[1, x]) >= abs(blocks.loc[0, y] - blocks.loc[1, y]) else y
+    means = frame.groupby("label")[[x, y]].mean()
+    a_states = means.loc[[f"a{k}" for k in range(1, frame[frame.block == 0].label.str[1:].astype(int).max() + 1)]]
+    starts = frame[(frame.block == 1) & (frame.block.shift() != 1)]
+    return {
+        "unit": unit,
+        "means": (float(blocks.loc[0, unit]), float(blocks.loc[1, unit])),
+        "a_steps": np.linalg.norm(np.diff(a_states.to_numpy(), axis=0), axis=1).tolist(),
+        "first_b": starts.set_index("n")[y if unit == x else x],
+    }

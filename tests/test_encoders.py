@@ -13,11 +13,14 @@ from nnutils.encoders import (
     EncoderNet,
     animate_frames,
     blueprint,
+    boundary_angles,
     encoder_summary,
     encoder_targets,
+    from_centre,
     grid_layout,
     hidden_space,
     layout,
+    line_families,
     outputs_right,
     plot_drawings_against_results,
     plot_frames,
@@ -128,3 +131,29 @@ def test_snapshot_epochs_and_pictures():
     assert len(plot_frames(frames, ncols=2).axes) == 4
     assert len(plot_targets({"a": torch.eye(3), "b": torch.ones(4, 2)}).axes) == 2
     assert "<script" in animate_frames(frames, title="test").data
+
+
+def test_from_centre_measures_each_point_from_the_points_mean():
+    points = np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 3.0], [1.0, -3.0]])
+    assert from_centre(points).tolist() == [1.0, 1.0, 3.0, 3.0]
+    assert from_centre(np.full((5, 2), 0.3)).max() == 0.0
+
+
+def test_boundary_angles_and_line_families_read_directions_modulo_180():
+    # x > 0.5 (vertical), y > 0 (horizontal), two lines at 1 and 179 degrees (1 degree from horizontal each way)
+    tilt = np.radians(1.0)
+    weight = np.array([[1.0, 0.0], [0.0, 1.0], [-np.sin(tilt), np.cos(tilt)], [np.sin(tilt), np.cos(tilt)]])
+    frame = {"weight": weight, "bias": np.zeros(4), "points": np.zeros((3, 2))}
+    assert np.allclose(boundary_angles(frame), [90.0, 0.0, 1.0, 179.0])
+    assert np.allclose(boundary_angles({"weight": -weight}), boundary_angles(frame)), "a line has no side"
+    families = line_families(frame, {"upright": [0], "flat": [1, 2, 3]})
+    assert families.loc["flat", "spread (deg)"] == pytest.approx(2.0), "the arc across 0/180, not 178 degrees"
+    assert min(families.loc["flat", "direction (deg)"], 180 - families.loc["flat", "direction (deg)"]) < 1e-6
+    assert families.loc["upright", "direction (deg)"] == pytest.approx(90.0)
+    assert families.loc["upright", "spread (deg)"] == 0.0 and families.loc["flat", "lines"] == 3
+
+
+def test_the_heart_drawing_has_two_families_of_parallel_lines_at_right_angles():
+    families = line_families(blueprint("heart"), {"vertical": range(8), "horizontal": range(8, 14)})
+    assert families["spread (deg)"].tolist() == [0.0, 0.0]
+    assert families["direction (deg)"].tolist() == pytest.approx([90.0, 0.0])

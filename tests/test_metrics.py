@@ -3,9 +3,10 @@
 import math
 
 import numpy as np
+import pytest
 
 from nnutils.history import History
-from nnutils.metrics import first_epoch_at, most_confused, per_class_accuracy
+from nnutils.metrics import first_epoch_at, last_change, most_confused, per_class_accuracy, rises, trend
 
 CONFUSION = np.array([[8, 2, 0], [5, 5, 0], [0, 1, 0]])  # rows: true class; the last class was never right
 
@@ -28,3 +29,15 @@ def test_first_epoch_at_finds_the_first_epoch_that_reached_the_value():
     assert first_epoch_at(history) == 3
     assert first_epoch_at(history, "train_acc", 0.4) == 1
     assert first_epoch_at(history, "train_acc", 1.1) is None
+
+
+def test_last_change_trend_and_rises_read_the_end_of_a_curve():
+    curve = [0.5, 0.7, 0.69, 0.8, 0.805]
+    assert math.isclose(last_change(curve), 0.005) and math.isclose(last_change(curve, 2), 0.115)
+    assert trend(curve, tolerance=0.01) == "flat"
+    assert trend(curve, tolerance=0.001) == "rising"
+    assert trend(curve, tolerance=0.01, epochs=2) == "rising"
+    assert trend([1.0, 0.5], tolerance=0.1) == "falling"
+    assert rises(curve) == 3 and rises([3.0, 2.0, 1.0]) == 0
+    with pytest.raises(ValueError, match="no change over its last 1"):
+        last_change([0.5])

@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -12,10 +13,13 @@ from nnutils.recurrent import (
     SRN,
     LSTMNet,
     alphabet,
+    block_steps,
     chance_accuracy,
+    count_reading,
     in_language,
     make_stream,
     make_string,
+    missed_symbols,
     plot_probabilities,
     plot_state_snapshots,
     plot_states,
@@ -166,3 +170,41 @@ def test_train_counter_returns_a_run_with_snapshots_of_the_probe():
     assert run.result.accuracy == pytest.approx(run.history.last("test_acc"))
     assert len(plot_state_snapshots(run["snapshots"], panels=2).axes) == 2
     assert len(plot_state_snapshots(run["snapshots"]).axes) == 3
+
+
+def _frame(stream, **columns):
+    """A run_stream-like frame of a stream (its last symbol left out), with the given state columns."""
+    frame = pd.DataFrame({"symbol": list(stream.text[:-1]), "label": stream.labels()[:-1], "n": stream.n[:-1]})
+    frame["block"] = stream.block[:-1]
+    for name, values in columns.items():
+        frame[name] = np.asarray(values, dtype=float)[:-1]
+    return frame
+
+
+def test_block_steps_reads_a_counters_step_per_symbol():
+    stream = make_stream("anb2nc3n", [1, 3, 2])
+    step = {"a": 1.0, "b": -0.5, "c": 0.0}
+    counter = np.cumsum([step[s] for s in stream.text])
+    flag = (stream.block == 2).astype(float)  # 0 during the a's and b's, 1 during the c's: no step inside a block
+    steps = block_steps(_frame(stream, cell1=counter, cell2=flag), ["cell1", "cell2"])
+    assert steps.columns.tolist() == ["per a", "per b", "per c"]
+    assert steps.loc["cell1"].tolist() == [1.0, -0.5, 0.0]
+    assert steps.loc["cell2"].tolist() == [0.0, 0.0, 0.0], "the steps into a new block are left out"
+
+
+def test_count_reading_finds_the_unit_that_separates_the_blocks_and_the_a_steps():
+    stream = make_stream("anb2n", [1, 2, 3])
+    side = np.where(stream.block == 0, -0.9, 0.8)  # hidden2: which block
+    count = np.where(stream.block == 0, 1 - 0.5**stream.count, -0.1 * stream.n)  # hidden1: shrinking steps
+    reading = count_reading(_frame(stream, hidden1=count, hidden2=side))
+    assert reading["unit"] == "hidden2" and reading["means"] == pytest.approx((-0.9, 0.8))
+    assert reading["a_steps"] == pytest.approx([0.25, 0.125])
+    assert reading["first_b"].to_dict() == pytest.approx({1: -0.1, 2: -0.2, 3: -0.3})
+
+
+def test_missed_symbols_counts_the_wrong_predictable_symbols_and_the_next_a():
+    table = pd.DataFrame(
+        {"n": [1, 5], "b's right": ["1/1", "7/9"], "c's right": ["3/3", "15/15"], "next a right": [True, False]}
+    ).set_index("n")
+    missed = missed_symbols(table)
+    assert missed["missed"].tolist() == [0, 3] and missed["predictable"].tolist() == [5, 25]
