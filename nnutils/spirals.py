@@ -1,8 +1,10 @@
-"""Chapter 2's tasks and nets: the two-spirals benchmark, the 3 x 3 grid task, PolarNet, RawNet and grid nets.
+"""Chapter 2's spirals: the two-spirals benchmark, PolarNet and RawNet, and training a net to 100% (the grid task's
+nets are in :mod:`nnutils.grid_task`).
 
 Every net here ends in a sigmoid (one output, a probability), so it trains with ``loss="bce"``. Training to
-100% goes through the workbook's one loop, :func:`nnutils.training.fit`, stopped by ``StopAt("train_acc", 1.0)``;
-the seed and setting searches over such runs are in :mod:`nnutils.sweep`.
+100% goes through the workbook's one loop, :func:`nnutils.training.fit`, stopped by ``StopAt("train_acc", 1.0)``,
+or, for many nets of one architecture at once, through :func:`nnutils.ensemble.fit_models`; the seed and setting
+searches over such runs are in :mod:`nnutils.sweep`.
 """
 
 from __future__ import annotations
@@ -16,17 +18,16 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .ensemble import fit_models
 from .history import History, Run
 from .models import activation, device_of
 from .training import StopAt, evaluate, fit
-from .unit_maps import forward_with_layers
 
 Tensors = tuple[torch.Tensor, torch.Tensor]
 
 # The plane shown in the spiral figures (a little more than the data's extent).
 SPIRAL_XLIM = (-7.0, 7.0)
 SPIRAL_YLIM = (-6.6, 6.7)
-GRID_LIM = (-0.5, 2.5)
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -50,13 +51,6 @@ def two_spirals(n_per_spiral: int = 97, turns: float = 3.0, max_radius: float = 
     return x, y
 
 
-def grid_task() -> Tensors:
-    """The 3 x 3 grid task: the nine points with coordinates in {0, 1, 2}, target 1 where x1 + x2 is odd."""
-    coords = torch.tensor([(a, b) for a in range(3) for b in range(3)], dtype=torch.float32)
-    y = (coords.sum(dim=1, keepdim=True) % 2 == 1).float()
-    return coords, y
-
-
 # --------------------------------------------------------------------------------------------- models
 
 
@@ -70,6 +64,20 @@ def init_normal_(model: nn.Module, scale: float) -> nn.Module:
     return model
 
 
+def to_polar(x: torch.Tensor) -> torch.Tensor:
+    """Cartesian (N, 2) -> (r, angle) with the angle from atan2 in (-pi, pi]."""
+    return torch.stack([x.norm(dim=1), torch.atan2(x[:, 1], x[:, 0])], dim=1)
+
+
+class ToPolar(nn.Module):
+    """The coordinate change as a layer: (x, y) -> (r, angle)."""
+
+    rowwise = True  # each row alone (norm of 2 numbers, atan2 on strided columns): nnutils.ensemble runs it once
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return to_polar(x)
+
+
 class PolarNet(nn.Module):
     """(x, y) -> polar (r, angle) -> one hidden layer (tanh) -> sigmoid output.
 
@@ -77,20 +85,18 @@ class PolarNet(nn.Module):
     reference's PolarNet did; a number draws every parameter from N(0, init_scale^2) instead.
     """
 
+    to_polar = staticmethod(to_polar)
+
     def __init__(self, hidden: int = 10, init_scale: float | None = None, act: str = "tanh"):
         super().__init__()
+        self.polar = ToPolar()
         self.hidden_layers = nn.ModuleList([nn.Sequential(nn.Linear(2, hidden), activation(act))])
         self.output = nn.Sequential(nn.Linear(hidden, 1), nn.Sigmoid())
         if init_scale is not None:
             init_normal_(self, init_scale)
 
-    @staticmethod
-    def to_polar(x: torch.Tensor) -> torch.Tensor:
-        """Cartesian (N, 2) -> (r, angle) with the angle from atan2 in (-pi, pi]."""
-        return torch.stack([x.norm(dim=1), torch.atan2(x[:, 1], x[:, 0])], dim=1)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.to_polar(x)
+        h = self.polar(x)
         for layer in self.hidden_layers:
             h = layer(h)
         return self.output(h)
@@ -129,41 +135,6 @@ def raw_variant(variant: str, hidden: int = 12, init_scale: float = 0.1) -> RawN
     return RawNet(hidden, init_scale=init_scale, act=act, depth=depth)
 
 
-class GridNet(nn.Module):
-    """2 -> hidden -> 1 for the grid task, with the same activation (sigmoid or step) in both layers."""
-
-    def __init__(self, hidden: int = 5, act: str = "sigmoid", init_scale: float | None = 0.15):
-        super().__init__()
-        self.hidden_layers = nn.ModuleList([nn.Sequential(nn.Linear(2, hidden), activation(act))])
-        self.output = nn.Sequential(nn.Linear(hidden, 1), activation(act))
-        if init_scale is not None:
-            init_normal_(self, init_scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.output(self.hidden_layers[0](x))
-
-
-# Four parallel lines x1 + x2 = 0.5, 1.5, 2.5, 3.5 cut the grid into its five anti-diagonals; unit k is on
-# when x1 + x2 > k - 0.5, so the count of "on" units is x1 + x2 itself. The output adds them with alternating
-# signs (+1 -1 +1 -1): the sum is 1 for x1 + x2 in {1, 3} and 0 for {0, 2, 4}; the bias -0.5 thresholds it.
-HAND_HIDDEN_WEIGHT = [[1.0, 1.0]] * 4
-HAND_HIDDEN_BIAS = [-0.5, -1.5, -2.5, -3.5]
-HAND_OUTPUT_WEIGHT = [[1.0, -1.0, 1.0, -1.0]]
-HAND_OUTPUT_BIAS = [-0.5]
-
-
-def hand_designed_grid_net(act: str = "step", scale: float = 1.0) -> GridNet:
-    """The hand-designed 2-4-1 grid net (four parallel lines, alternating output weights), weights times ``scale``."""
-    net = GridNet(hidden=4, act=act, init_scale=None)
-    values = (HAND_HIDDEN_WEIGHT, HAND_HIDDEN_BIAS, HAND_OUTPUT_WEIGHT, HAND_OUTPUT_BIAS)
-    layers = (net.hidden_layers[0][0], net.output[0])
-    with torch.no_grad():
-        for (w, b), layer in zip(zip(values[::2], values[1::2]), layers):
-            layer.weight.copy_(scale * torch.tensor(w))
-            layer.bias.copy_(scale * torch.tensor(b))
-    return net
-
-
 # ---------------------------------------------------------------------------------------- training
 
 
@@ -200,16 +171,43 @@ def train_to_perfect(
         callbacks=[StopAt("train_acc", 1.0), *callbacks],
     )
     seconds = time.perf_counter() - start
-    run = perfect_run(name or type(model).__name__, model, history, data, seconds)
-    if verbose:
-        state = "reached 100%" if run["solved"] else f"stopped at {100 * run['train_acc']:.1f}%"
-        print(f"{run.name}: {state} after {run.epochs} epochs ({seconds:.1f} s)")
-    return run
+    return perfect_run(name or type(model).__name__, model, history, data, seconds, verbose)
 
 
-def perfect_run(name: str, model: nn.Module, history: History, data: Tensors, seconds: float) -> Run:
+def train_many_to_perfect(
+    models: Sequence[nn.Module],
+    data: Tensors,
+    seeds: Sequence[int],
+    lr: float = 0.01,
+    batch_size: int = 97,
+    max_epochs: int = 20_000,
+    weight_decay: float = 1e-4,
+    verbose: bool = True,
+    names: Sequence[str] | None = None,
+) -> list[Run]:
+    """:func:`train_to_perfect` for several built nets of one architecture at once, net r shuffling with
+    ``seeds[r]`` (:func:`nnutils.ensemble.fit_models`): the same runs, number for number, in one call."""
+    runs = fit_models(
+        models,
+        seeds,
+        data,
+        loss="bce",
+        optimizer="adam",
+        lr=lr,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        epochs=max_epochs,
+        stop_at=1.0,
+        names=names,
+    )
+    return [perfect_run(run.name, run.model, run.history, data, run.seconds, verbose) for run in runs]
+
+
+def perfect_run(
+    name: str, model: nn.Module, history: History, data: Tensors, seconds: float, verbose: bool = False
+) -> Run:
     """The ``Run`` of a train-to-100% history: ``solved``, ``epochs_to_100``, the last epoch's measures and an
-    evaluation on the training set (the model is left in the mode it was in)."""
+    evaluation on the training set (the model is left in the mode it was in); ``verbose`` prints one line."""
     solved = history.last("train_acc") >= 1.0
     info = {
         "solved": solved,
@@ -221,6 +219,9 @@ def perfect_run(name: str, model: nn.Module, history: History, data: Tensors, se
     was_training = model.training
     result = evaluate(model, *data, loss="bce")
     model.train(was_training)
+    if verbose:
+        state = "reached 100%" if solved else f"stopped at {100 * info['train_acc']:.1f}%"
+        print(f"{name}: {state} after {len(history)} epochs ({seconds:.1f} s)")
     return Run(name, model, history, result, seconds, info)
 
 
@@ -250,24 +251,3 @@ def plot_epochs(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
-
-
-def grid_net_table(net: nn.Module) -> pd.DataFrame:
-    """A 2-H-1 net's weights, one row per hidden unit: input weights, bias and the weight to the output."""
-    first, out = net.hidden_layers[0][0], net.output[0]
-    w, b, v = (t.detach().cpu().numpy() for t in (first.weight, first.bias, out.weight[0]))
-    table = pd.DataFrame({"w_x1": w[:, 0], "w_x2": w[:, 1], "bias": b, "w_out": v})
-    table.index = [f"unit {k + 1}" for k in range(len(table))]
-    table.index.name = f"output bias {float(out.bias[0].detach()):.3f}"
-    return table
-
-
-def grid_truth_table(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
-    """Each point of a 2-input task with its target, every hidden unit's activation and the net's output."""
-    output, hidden = forward_with_layers(net, x)
-    table = pd.DataFrame({"x1": x[:, 0].numpy(), "x2": x[:, 1].numpy(), "target": y[:, 0].numpy()})
-    for k, h in enumerate(hidden[0].T):
-        table[f"h{k + 1}"] = h.numpy().round(3)
-    table["output"] = output[:, 0].numpy().round(3)
-    table["right"] = (output[:, 0] >= 0.5).float().numpy() == table["target"]
-    return table

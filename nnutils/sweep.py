@@ -120,6 +120,7 @@ def seed_search(
     seeds: Sequence[int],
     *,
     train: Callable[..., Run],
+    train_many: Callable[..., list[Run]] | None = None,
     n_jobs: int | None = None,
     **train_options,
 ) -> pd.DataFrame:
@@ -132,18 +133,52 @@ def seed_search(
     rows hold the setting, the seed, the epoch reached, whether it reached 100%, the last accuracy and the
     seconds. The runs go through :func:`run_trials` on ``n_jobs`` workers; each seeds itself, so the table
     (apart from ``seconds``) is the same for any ``n_jobs``.
+
+    ``train_many(models, data, seeds, **options) -> [Run]`` (e.g. :func:`nnutils.spirals.train_many_to_perfect`)
+    trains the nets of one architecture and one training setting together, as one ensemble per group: the same
+    table, faster.
     """
     if not settings or not seeds:
         raise ValueError("seed_search needs a non-empty grid of settings and at least one seed.")
     settings = grid(**settings) if isinstance(settings, dict) else [dict(s) for s in settings]
     if "verbose" in inspect.signature(train).parameters:
         train_options = {"verbose": False, **train_options}
+    if train_many is not None:
+        groups = search_groups(build, settings, seeds, train)
+        trials = [{**g, "data": data, "train_many": train_many, "train_options": train_options} for g in groups]
+        rows = dict(pair for group in run_trials(search_group, trials, n_jobs=n_jobs) for pair in group)
+        return pd.DataFrame([rows[i] for i in range(len(rows))])
     trials = [
         {"build": build, "data": data, "setting": s, "seed": seed, "train": train, "train_options": train_options}
         for s in settings
         for seed in seeds
     ]
     return pd.DataFrame(run_trials(search_trial, trials, n_jobs=n_jobs))
+
+
+def search_groups(build: Callable[..., Any], settings: list[dict], seeds: Sequence[int], train: Callable) -> list[dict]:
+    """Every (setting, seed) net, built and seeded as its lone run would be, grouped by architecture (the model's
+    ``repr``) and training keywords: the groups one ensemble can train. Each member is (row number, setting,
+    seed, model)."""
+    groups: dict[str, dict] = {}
+    for setting in settings:
+        model_kw, train_kw = split_setting(setting, train)
+        for seed in seeds:
+            set_seed(seed)
+            model = build(**model_kw)
+            key = repr((repr(model), sorted(train_kw.items())))
+            group = groups.setdefault(key, {"train_kw": train_kw, "members": []})
+            group["members"].append((sum(len(g["members"]) for g in groups.values()), setting, seed, model))
+    return list(groups.values())
+
+
+def search_group(
+    members: list[tuple], train_kw: dict, data: tuple, train_many: Callable[..., list[Run]], train_options: dict
+) -> list[tuple[int, dict]]:
+    """Train one group of :func:`search_groups` as one ensemble; (row number, table row) per member."""
+    models, seeds = [m[3] for m in members], [m[2] for m in members]
+    runs = train_many(models, data, seeds, **{**train_options, **train_kw})
+    return [(i, search_row(setting, seed, run)) for (i, setting, seed, _), run in zip(members, runs)]
 
 
 def summarize_search(runs: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:

@@ -11,16 +11,13 @@ import pandas as pd
 import pytest
 import torch
 
+from nnutils.grid_task import GridNet, grid_net_table, grid_task, grid_truth_table, hand_designed_grid_net
 from nnutils.history import Run
 from nnutils.models import ACTIVATIONS, Step, activation
 from nnutils.spirals import (
-    GridNet,
     PolarNet,
     RawNet,
-    grid_net_table,
-    grid_task,
-    grid_truth_table,
-    hand_designed_grid_net,
+    ToPolar,
     plot_epochs,
     predict_labels,
     raw_variant,
@@ -105,9 +102,13 @@ def test_nets_shapes_and_initial_scale():
         PolarNet(4, init_scale=0.0)
 
 
-def test_polar_coordinates():
+def test_polar_coordinates_are_the_first_layer():
     p = PolarNet.to_polar(torch.tensor([[0.0, 2.0], [-3.0, 0.0]]))
     assert torch.allclose(p, torch.tensor([[2.0, math.pi / 2], [3.0, math.pi]]))
+    net = PolarNet(3)
+    assert isinstance(net.polar, ToPolar) and ToPolar.rowwise  # nnutils.ensemble runs it once for all nets
+    x, _ = two_spirals(n_per_spiral=5)
+    assert torch.equal(net(x), net.output(net.hidden_layers[0](PolarNet.to_polar(x))))
 
 
 def test_grid_net_trains_to_perfect_and_returns_a_run():

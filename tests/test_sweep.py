@@ -11,11 +11,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nnutils.spirals import GridNet, PolarNet, grid_task, raw_variant, train_to_perfect, two_spirals
+from nnutils.grid_task import GridNet, grid_task
+from nnutils.spirals import (
+    PolarNet,
+    raw_variant,
+    train_many_to_perfect,
+    train_to_perfect,
+    two_spirals,
+)
 from nnutils.sweep import (
     default_jobs,
     grid,
     run_trials,
+    search_groups,
     seed_search,
     smallest_reliable,
     split_setting,
@@ -112,3 +120,20 @@ def test_seed_search_takes_a_list_of_settings_and_raw_variants():
     build = functools.partial(raw_variant, hidden=3)
     runs = seed_search(build, (x, y), settings, seeds=[0], train=train_to_perfect, max_epochs=3)
     assert runs["variant"].tolist() == ["relu", "three_layers"] and runs["batch_size"].tolist() == [10, 20]
+
+
+def test_a_search_trained_as_ensembles_gives_the_same_table():
+    settings = [{"hidden": 5, "init_scale": 0.15}, {"hidden": 4, "init_scale": 0.15}, {"hidden": 5, "init_scale": 0.3}]
+    options = dict(seeds=[0, 1, 3], train=train_to_perfect, lr=0.05, batch_size=9, max_epochs=400)
+    apart = seed_search(GridNet, grid_task(), settings, **options)
+    together = seed_search(GridNet, grid_task(), settings, train_many=train_many_to_perfect, **options)
+    pd.testing.assert_frame_equal(apart.drop(columns="seconds"), together.drop(columns="seconds"))
+    assert together["solved"].any() and not together["solved"].all()  # some nets stop early, others run on
+
+
+def test_search_groups_follow_architecture_and_training_settings():
+    settings = [{"hidden": 3}, {"hidden": 3, "lr": 0.1}, {"hidden": 4}]
+    groups = search_groups(PolarNet, settings, [0, 1], train_to_perfect)
+    assert [len(g["members"]) for g in groups] == [2, 2, 2]
+    assert [m[0] for g in groups for m in g["members"]] == list(range(6))
+    assert groups[1]["train_kw"] == {"lr": 0.1}

@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from nnutils.spirals import GRID_LIM, RawNet, grid_task, hand_designed_grid_net
+from nnutils.grid_task import GRID_LIM, grid_task, hand_designed_grid_net
+from nnutils.spirals import RawNet
 from nnutils.training import set_seed
 from nnutils.unit_maps import (
     forward_with_layers,

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import torch
 
 from nnutils.exercises import Feedback, check_parameter_count, check_value
-from nnutils.spirals import GridNet, RawNet, grid_task
+from nnutils.grid_task import GridNet, grid_task
+from nnutils.spirals import RawNet
 
 
 def check_rawnet_parameters(answer: int, hidden: int = 12, depth: int = 2) -> Feedback:

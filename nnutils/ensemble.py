@@ -1,0 +1,309 @@
+"""Train many small nets in one call: R nets of one architecture stacked into one, each with its own seed, its
+own batch order and its own stopping rule.
+
+Typical use::
+
+    runs = fit_many(lambda: PolarNet(10), seeds=range(5), train=(x, y), stop_at=1.0,
+                    loss="bce", optimizer="adam", lr=0.01, batch_size=97, epochs=20_000)
+
+The nets' weights are stacked (a ``StackedLinear`` holds R ``nn.Linear`` layers) and their own ``forward`` runs
+once on all their batches, stacked as rows; one loss, one backward pass and one optimizer step per batch serve
+all R nets, which is where a small net's time goes. Each net still computes exactly what a lone run computes:
+its matrix products are the lone layer's own calls, the layers without parameters see its rows as a tensor of
+their own (``PerNet``), its loss is its own mean, and the optimizer's update is elementwise. So on the CPU a
+net's numbers are bit for bit those of :func:`nnutils.training.fit` with the same seed (tests check it), and a
+net that reaches ``stop_at`` leaves the ensemble with the weights and the epoch count it had then. The nets may
+use ``nn.Linear`` layers, activations and other layers without parameters; arithmetic written in a ``forward``
+itself runs on all rows at once (exact for elementwise arithmetic, not always for functions such as sigmoid:
+put those in a layer).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import work
+from .history import History, Run
+from .models import Step, forward_flops
+from .training import LOSSES, OPTIMIZERS, TrainConfig, get_device, set_seed
+
+Tensors = tuple[torch.Tensor, torch.Tensor]
+
+
+def _argmax_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (out.argmax(dim=-1) == y).sum(1)
+
+
+def _threshold_correct(cut: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    def correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return ((out > cut) == (y > 0.5)).reshape(*out.shape[:2], -1).all(dim=2).sum(1)
+
+    return correct
+
+
+# loss name -> correct examples per net, for outputs (R, batch, ...): the metrics of ``training.LOSSES``, per net
+CORRECT_PER_NET = {
+    "nll": _argmax_correct,
+    "cross_entropy": _argmax_correct,
+    "bce": _threshold_correct(0.5),
+    "bce_logits": _threshold_correct(0.0),
+    "mse": None,
+}
+
+
+class _PerNetLinear(torch.autograd.Function):
+    """y[r] = x[r] W[r]^T + b[r] for each net r, forward and backward with a lone ``nn.Linear``'s own calls."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        return torch.stack([torch.addmm(*args) for args in zip(bias, x, weight.transpose(1, 2))])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        grad_x = torch.stack([g.mm(w) for g, w in zip(grad, weight)]) if ctx.needs_input_grad[0] else None
+        grad_w = torch.stack([xt.mm(g) for xt, g in zip(x.transpose(1, 2), grad)]).transpose(1, 2)
+        return grad_x, grad_w, grad.sum(1)
+
+
+class StackedLinear(nn.Module):
+    """R ``nn.Linear`` layers of one shape as one module: weight (R, out, in), bias (R, out). Its input is the R
+    nets' rows one after another (R * batch, in), as the rest of the net sees them."""
+
+    def __init__(self, layers: Sequence[nn.Linear]):
+        super().__init__()
+        if any(layer.bias is None for layer in layers):
+            raise ValueError("fit_many stacks nn.Linear layers with a bias; give the layer bias=True.")
+        self.weight = nn.Parameter(torch.stack([layer.weight.detach() for layer in layers]).clone())
+        self.bias = nn.Parameter(torch.stack([layer.bias.detach() for layer in layers]).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nets, out_features, in_features = self.weight.shape
+        rows = x.reshape(nets, -1, in_features)
+        return _PerNetLinear.apply(rows, self.weight, self.bias).reshape(-1, out_features)
+
+
+class _PerNetBCE(torch.autograd.Function):
+    """Each net's mean binary cross-entropy (R,) from outputs and targets (R, batch, ...), forward and backward
+    with the lone loss's own arithmetic (elementwise loss, its mean; gradient formula, then / the net's count)."""
+
+    @staticmethod
+    def forward(ctx, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(out, target)
+        return F.binary_cross_entropy(out, target, reduction="none").reshape(len(out), -1).mean(1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        out, target = ctx.saved_tensors
+        per_element = grad.reshape(-1, *[1] * (out.dim() - 1)).expand_as(out)
+        grad_out = torch.ops.aten.binary_cross_entropy_backward(per_element, out, target, None, 0)
+        return grad_out / out[0].numel(), None
+
+
+def _per_net_losses(loss: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Each net's loss (R,) from outputs and targets (R, batch, ...): in one call for BCE, else net by net."""
+    if loss == "bce":
+        return _PerNetBCE.apply
+    loss_fn = LOSSES[loss][0]
+    return lambda out, target: torch.stack([loss_fn(o, t) for o, t in zip(out, target)])
+
+
+# Layers that act on each number alone: run once for all nets (see PerNet); any other layer runs net by net.
+ELEMENTWISE = (nn.Tanh, nn.Sigmoid, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Softplus, nn.Identity, Step)
+
+
+class PerNet(nn.Module):
+    """A layer without parameters (an activation, a coordinate change) applied so that every value is computed
+    exactly as in a lone run. Vectorised kernels may round an element differently depending on where it sits in
+    a tensor, so the layer sees each net's rows as a tensor of its own: an elementwise layer runs once on a view
+    whose rows are padded apart (PyTorch then walks each row as it walks a lone tensor), any other layer net by
+    net, unless it says ``rowwise = True`` (each row computed alone, by kernels whose rounding does not depend on
+    the row's place): then it runs once on all rows."""
+
+    def __init__(self, layer: nn.Module, nets: int):
+        super().__init__()
+        self.layer, self.nets = layer, nets
+        self.elementwise = isinstance(layer, ELEMENTWISE)
+        self.rowwise = getattr(layer, "rowwise", False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.rowwise:
+            return self.layer(x)
+        if self.elementwise:
+            rows = F.pad(x.reshape(self.nets, -1), (0, 1))[:, :-1]
+            return self.layer(rows).reshape(x.shape)
+        return torch.cat([self.layer(block) for block in x.chunk(self.nets)])
+
+
+def _check_stackable(model: nn.Module) -> None:
+    for name, module in model.named_modules():
+        own = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
+        if own and not isinstance(module, nn.Linear):
+            raise ValueError(
+                f"fit_many stacks nn.Linear layers only; {name or 'the model'} ({type(module).__name__}) has its "
+                "own parameters or buffers. Train such a net with nnutils.training.fit."
+            )
+        if isinstance(module, nn.modules.dropout._DropoutNd):
+            raise ValueError(f"fit_many cannot stack {name} (dropout): its random draws would differ from a lone run.")
+
+
+def stack_models(models: Sequence[nn.Module]) -> tuple[nn.Module, list[str]]:
+    """One net whose ``nn.Linear`` layers are ``StackedLinear`` layers of all the models and whose other leaf
+    layers run ``PerNet``; with the names of the linear layers."""
+    if not models:
+        raise ValueError("fit_many needs at least one model.")
+    for model in models:
+        _check_stackable(model)
+    if len({repr(m) for m in models}) > 1:
+        raise ValueError("fit_many stacks nets of one architecture: the models' modules or shapes differ.")
+    net = copy.deepcopy(models[0])
+    leaves = [(name, m) for name, m in net.named_modules() if name and not any(True for _ in m.children())]
+    linear = [name for name, m in leaves if isinstance(m, nn.Linear)]
+    for name, module in leaves:
+        parent, _, attr = name.rpartition(".")
+        stacked = (
+            StackedLinear([m.get_submodule(name) for m in models])
+            if isinstance(module, nn.Linear)
+            else PerNet(module, len(models))
+        )
+        setattr(net.get_submodule(parent), attr, stacked)
+    return net, linear
+
+
+def _set_nets(net: nn.Module, nets: int) -> None:
+    for module in net.modules():
+        if isinstance(module, PerNet):
+            module.nets = nets
+
+
+def _keep_nets(net: nn.Module, optimizer: torch.optim.Optimizer, keep: torch.Tensor) -> None:
+    """Drop the finished nets: keep rows ``keep`` of the stacked parameters and of the optimizer's state."""
+    params, state = [], {}
+    for module in net.modules():
+        if isinstance(module, StackedLinear):
+            for attr in ("weight", "bias"):
+                old = getattr(module, attr)
+                new = nn.Parameter(old.detach()[keep].clone())
+                setattr(module, attr, new)
+                params.append(new)
+                state[new] = {
+                    k: v[keep].clone() if torch.is_tensor(v) and v.dim() > 0 else v
+                    for k, v in optimizer.state.get(old, {}).items()
+                }
+    optimizer.param_groups[0]["params"] = params
+    optimizer.state.clear()
+    optimizer.state.update(state)
+    _set_nets(net, len(keep))
+
+
+def _copy_net_weights(net: nn.Module, names: Sequence[str], row: int, model: nn.Module) -> None:
+    with torch.no_grad():
+        for name in names:
+            stacked, layer = net.get_submodule(name), model.get_submodule(name)
+            layer.weight.copy_(stacked.weight[row])
+            layer.bias.copy_(stacked.bias[row])
+
+
+def fit_models(
+    models: Sequence[nn.Module],
+    seeds: Sequence[int],
+    train: Tensors,
+    *,
+    config: TrainConfig | None = None,
+    stop_at: float | None = None,
+    names: Sequence[str] | None = None,
+    **overrides,
+) -> list[Run]:
+    """Train already built models of one architecture together, model r shuffling with ``seeds[r]``; one ``Run``
+    each, with the model holding its weights at its stop (``stop_at``: training accuracy that ends a net's run,
+    None = run all epochs). ``config`` and keyword overrides are those of :func:`nnutils.training.fit` (its
+    ``seed`` is replaced by ``seeds``; no validation set, no callbacks). ``run.seconds`` is a net's share of the
+    wall time."""
+    cfg = replace(config or TrainConfig(), **overrides)
+    if len(models) != len(seeds):
+        raise ValueError(f"fit_many needs one seed per model: {len(models)} models, {len(seeds)} seeds.")
+    if cfg.optimizer not in OPTIMIZERS or not isinstance(cfg.loss, str):
+        raise ValueError(f"fit_many takes a loss by name ({', '.join(LOSSES)}).")
+    losses_of = _per_net_losses(cfg.loss)
+    if cfg.metric is None:
+        correct_fn = CORRECT_PER_NET[cfg.loss]
+    else:  # a metric of the lone loop's kind (correct examples in one batch), called net by net
+
+        def correct_fn(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return torch.stack([cfg.metric(o, t) for o, t in zip(out, y)])
+
+    device = get_device(cfg.device)
+    net, layer_names = stack_models(models)
+    net.to(device).train()
+    x, y = (t.to(device) for t in train)
+    per_example = forward_flops(models[0], x[:1]) if len(x) else 0  # for the notebook's work tally, as fit's
+    n, total = len(y), len(models)
+    opt = torch.optim.SGD if cfg.optimizer == "sgd" else torch.optim.Adam
+    extra = {"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}
+    optimizer = opt(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, **extra)
+    generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    histories = [History() for _ in models]
+    shares = [0.0] * total
+    active = list(range(total))  # which model each stacked row is
+    for epoch in range(1, cfg.epochs + 1):
+        start = time.perf_counter()
+        orders = torch.stack(
+            [torch.randperm(n, generator=generators[r]) if cfg.shuffle else torch.arange(n) for r in active]
+        )
+        orders = orders.to(device)
+        loss_sum = torch.zeros(len(active), device=device)
+        correct = torch.zeros(len(active), device=device)
+        for first in range(0, n, cfg.batch_size):
+            index = orders[:, first : first + cfg.batch_size]
+            flat = net(x[index].flatten(0, 1))
+            targets = y[index]
+            out = flat.reshape(*index.shape, *flat.shape[1:])
+            losses = losses_of(out, targets)
+            optimizer.zero_grad(set_to_none=True)
+            losses.sum().backward()
+            optimizer.step()
+            loss_sum += losses.detach() * index.shape[1]
+            if correct_fn is not None:
+                correct += correct_fn(out.detach(), targets)
+        seconds = (time.perf_counter() - start) / len(active)
+        accuracy = [c / n for c in correct.tolist()] if correct_fn is not None else [float("nan")] * len(active)
+        finished = []
+        for row, (r, loss, acc) in enumerate(zip(active, [v / n for v in loss_sum.tolist()], accuracy)):
+            histories[r].append(epoch=epoch, train_loss=loss, train_acc=acc, seconds=seconds)
+            work.epoch(per_example, n)
+            shares[r] += seconds
+            if epoch == cfg.epochs or (stop_at is not None and acc >= stop_at):
+                _copy_net_weights(net, layer_names, row, models[r])
+                finished.append(row)
+        if len(finished) == len(active):
+            break
+        if finished:
+            keep = torch.tensor([row for row in range(len(active)) if row not in finished], device=device)
+            _keep_nets(net, optimizer, keep)
+            active = [active[row] for row in keep.tolist()]
+    names = list(names) if names is not None else [f"{type(models[0]).__name__} seed {s}" for s in seeds]
+    return [
+        Run(name, model.to(device), history, None, share, {"seed": int(seed)})
+        for name, model, history, share, seed in zip(names, models, histories, shares, seeds)
+    ]
+
+
+def fit_many(
+    build: Callable[[], nn.Module], seeds: Sequence[int], train: Tensors, *, stop_at: float | None = None, **options
+) -> list[Run]:
+    """Build one net per seed (``set_seed(seed); build()``, as a lone run would) and train them together with
+    :func:`fit_models`; one ``Run`` per seed, in order."""
+    seeds = [int(s) for s in seeds]
+    models = []
+    for seed in seeds:
+        set_seed(seed)
+        models.append(build())
+    return fit_models(models, seeds, train, stop_at=stop_at, **options)

@@ -1,0 +1,124 @@
+"""Many small nets in one call: an ensemble trains each net as a lone run would (same epochs to 100%, same
+weights and history), stops each net on its own, and refuses nets it cannot stack."""
+
+import pytest
+import torch
+from torch import nn
+
+from nnutils import work
+from nnutils.ensemble import PerNet, fit_many, fit_models, stack_models
+from nnutils.grid_task import GridNet, grid_task
+from nnutils.models import MLP
+from nnutils.spirals import PolarNet, train_many_to_perfect, train_to_perfect, two_spirals
+from nnutils.training import StopAt, fit, set_seed
+
+GRID = dict(loss="bce", optimizer="adam", lr=0.05, weight_decay=1e-4, batch_size=9, epochs=600, device="cpu")
+
+
+def lone_run(build, seed, data, callbacks=(), **options):
+    set_seed(seed)
+    model = build()
+    history = fit(model, data, seed=seed, eval_every=0, progress=False, callbacks=callbacks, **options)
+    return model, history
+
+
+def assert_same_weights(a: nn.Module, b: nn.Module) -> None:
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7, msg=f"{name} differs")
+
+
+def test_three_seeds_together_and_apart_reach_100_percent_at_the_same_epochs_with_the_same_weights():
+    data, seeds = grid_task(), [0, 1, 2, 3]
+    runs = fit_many(lambda: GridNet(5), seeds, data, stop_at=1.0, **GRID)
+    for seed, run in zip(seeds, runs):
+        model, history = lone_run(lambda: GridNet(5), seed, data, callbacks=[StopAt("train_acc", 1.0)], **GRID)
+        assert run.epochs == len(history), f"seed {seed}"
+        assert run.history.train_acc == history.train_acc and run.history.epoch == history.epoch
+        torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-6, atol=0)
+        assert_same_weights(run.model, model)
+        assert run.info["seed"] == seed and run.seconds > 0
+    epochs = [run.epochs for run in runs]
+    # each net stopped on its own: three at different epochs when they reached 100%, one ran to the cap
+    assert len(set(epochs[:3])) == 3 and max(epochs[:3]) < 600 and epochs[3] == 600
+    assert [run.history.last("train_acc") == 1.0 for run in runs] == [True, True, True, False]
+
+
+def test_a_net_that_reached_100_percent_keeps_the_weights_it_had_then():
+    data = grid_task()
+    early, late = fit_many(lambda: GridNet(5), [0, 1], data, stop_at=1.0, **GRID)
+    assert early.epochs < late.epochs
+    model, _ = lone_run(lambda: GridNet(5), 0, data, **{**GRID, "epochs": early.epochs})
+    assert_same_weights(early.model, model)  # not the weights after the other net's last epoch
+    longer, _ = lone_run(lambda: GridNet(5), 0, data, **{**GRID, "epochs": early.epochs + 1})
+    assert any(not torch.equal(p, q) for p, q in zip(early.model.parameters(), longer.parameters()))
+
+
+def test_polar_nets_and_uneven_batches_with_sgd_match_lone_runs_exactly():
+    x, y = two_spirals(n_per_spiral=30)
+    options = dict(loss="bce", optimizer="sgd", lr=0.1, momentum=0.9, batch_size=25, epochs=40, device="cpu")
+    runs = fit_many(lambda: PolarNet(6), [3, 4, 5], (x, y), **options)
+    for seed, run in zip([3, 4, 5], runs):
+        model, history = lone_run(lambda: PolarNet(6), seed, (x, y), **options)
+        assert run.history.train_loss == history.train_loss and run.history.train_acc == history.train_acc
+        for p, q in zip(run.model.parameters(), model.parameters()):
+            assert torch.equal(p, q)  # bit for bit: the same products, the same elementwise kernels per net
+
+
+def test_class_labels_and_log_probabilities():
+    set_seed(0)
+    x, y = torch.randn(40, 1, 4, 4), torch.randint(0, 3, (40,))
+    options = dict(loss="nll", optimizer="adam", lr=0.01, batch_size=16, epochs=5, device="cpu")
+    runs = fit_many(lambda: MLP(16, (6,), 3, act="tanh"), [0, 1], (x, y), **options)
+    for seed, run in zip([0, 1], runs):
+        model, history = lone_run(lambda: MLP(16, (6,), 3, act="tanh"), seed, (x, y), **options)
+        assert run.history.train_acc == history.train_acc
+        torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-6, atol=0)
+        assert_same_weights(run.model, model)
+
+
+def test_train_many_to_perfect_gives_the_runs_of_train_to_perfect():
+    data = grid_task()
+    models = []
+    for seed in (0, 2):
+        set_seed(seed)
+        models.append(GridNet(5))
+    runs = train_many_to_perfect(models, data, [0, 2], lr=0.05, batch_size=9, max_epochs=600, verbose=False)
+    for seed, run in zip((0, 2), runs):
+        set_seed(seed)
+        alone = train_to_perfect(GridNet(5), data, lr=0.05, batch_size=9, max_epochs=600, seed=seed, verbose=False)
+        assert run["solved"] and run["epochs_to_100"] == alone["epochs_to_100"] and run.result.accuracy == 1.0
+    assert runs[0].model is models[0]  # the given models hold the trained weights
+
+
+def test_elementwise_layers_round_each_net_as_a_lone_tensor():
+    torch.manual_seed(0)
+    nets, rows = 35, 97
+    x = 3 * torch.randn(nets * rows, 10)
+    lone = torch.cat([torch.sigmoid(block) for block in x.chunk(nets)])
+    assert torch.equal(PerNet(nn.Sigmoid(), nets)(x), lone)
+    assert torch.equal(PerNet(nn.Flatten(), nets)(x), x)  # any other layer: net by net
+
+
+def test_nets_that_cannot_be_stacked_are_refused():
+    with pytest.raises(ValueError, match="one architecture"):
+        stack_models([GridNet(5), GridNet(4)])
+    with pytest.raises(ValueError, match="BatchNorm1d"):
+        stack_models([nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))])
+    with pytest.raises(ValueError, match="dropout"):
+        stack_models([nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5))])
+    with pytest.raises(ValueError, match="one seed per model"):
+        fit_models([GridNet(5)], [0, 1], grid_task(), **GRID)
+    with pytest.raises(ValueError, match="at least one model"):
+        stack_models([])
+
+
+def test_the_work_tally_counts_every_net_as_its_lone_run_does():
+    data = grid_task()
+    work.reset()
+    runs = fit_many(lambda: GridNet(5), [0, 1], data, stop_at=1.0, **GRID)
+    together = work.total()
+    work.reset()
+    for seed in (0, 1):
+        lone_run(lambda: GridNet(5), seed, data, callbacks=[StopAt("train_acc", 1.0)], **GRID)
+    assert work.total() == together and together["examples"] == 9 * sum(run.epochs for run in runs)
+    work.reset()
