@@ -138,6 +138,13 @@ def raw_variant(variant: str, hidden: int = 12, init_scale: float = 0.1) -> RawN
 # ---------------------------------------------------------------------------------------- training
 
 
+def perfect_options(lr: float, batch_size: int, max_epochs: int, weight_decay: float) -> dict:
+    """The reference's training setup for the spirals: binary cross-entropy and Adam, up to ``max_epochs``."""
+    return dict(loss="bce", optimizer="adam", lr=lr, weight_decay=weight_decay, batch_size=batch_size) | dict(
+        epochs=max_epochs
+    )
+
+
 def train_to_perfect(
     model: nn.Module,
     data: Tensors,
@@ -157,19 +164,8 @@ def train_to_perfect(
     ``train_acc`` and ``train_loss``. ``run.result`` evaluates the trained net on the whole training set.
     """
     start = time.perf_counter()
-    history = fit(
-        model,
-        data,
-        loss="bce",
-        optimizer="adam",
-        lr=lr,
-        weight_decay=weight_decay,
-        batch_size=batch_size,
-        epochs=max_epochs,
-        eval_every=0,
-        seed=seed,
-        callbacks=[StopAt("train_acc", 1.0), *callbacks],
-    )
+    options = perfect_options(lr, batch_size, max_epochs, weight_decay)
+    history = fit(model, data, eval_every=0, seed=seed, callbacks=[StopAt("train_acc", 1.0), *callbacks], **options)
     seconds = time.perf_counter() - start
     return perfect_run(name or type(model).__name__, model, history, data, seconds, verbose)
 
@@ -187,19 +183,8 @@ def train_many_to_perfect(
 ) -> list[Run]:
     """:func:`train_to_perfect` for several built nets of one architecture at once, net r shuffling with
     ``seeds[r]`` (:func:`nnutils.ensemble.fit_models`): the same runs, number for number, in one call."""
-    runs = fit_models(
-        models,
-        seeds,
-        data,
-        loss="bce",
-        optimizer="adam",
-        lr=lr,
-        weight_decay=weight_decay,
-        batch_size=batch_size,
-        epochs=max_epochs,
-        stop_at=1.0,
-        names=names,
-    )
+    options = perfect_options(lr, batch_size, max_epochs, weight_decay)
+    runs = fit_models(models, seeds, data, stop_at=1.0, names=names, **options)
     return [perfect_run(run.name, run.model, run.history, data, run.seconds, verbose) for run in runs]
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import toy_data
 
 from nnutils import backprop as bp
 from nnutils import backprop_plots, sweep, training
@@ -20,14 +21,8 @@ from nnutils.scratch import Conv2D, cnn, fit, mlp
 
 
 def toy_images(n=120, side=6, seed=0):
-    """Three classes of noisy images: a bright top row, a bright left column, or a bright centre."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    x = 0.3 * rng.standard_normal((n, 1, side, side))
-    x[y == 0, 0, 0, :] += 1.0
-    x[y == 1, 0, :, 0] += 1.0
-    x[y == 2, 0, 2:4, 2:4] += 1.0
-    return x, y
+    """The shared toy images, 120 of them by default here."""
+    return toy_data.toy_images(n, side, seed)
 
 
 def digits(n=20, seed=0, classes=10):

@@ -7,20 +7,10 @@ import sys
 
 import numpy as np
 import pytest
+from toy_data import toy_images
 
 from nnutils.history import History
 from nnutils.scratch import SGD, EarlyStopping, cnn, evaluate, fit, make_activation, make_loss, mlp
-
-
-def toy_images(n=240, side=6, seed=0):
-    """Three classes of noisy images: a bright top row, a bright left column, or a bright centre."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, n)
-    x = 0.3 * rng.standard_normal((n, 1, side, side))
-    x[y == 0, 0, 0, :] += 1.0
-    x[y == 1, 0, :, 0] += 1.0
-    x[y == 2, 0, 2:4, 2:4] += 1.0
-    return x, y
 
 
 def test_mlp_training_reduces_the_loss_and_learns():
