@@ -140,9 +140,8 @@ def raw_variant(variant: str, hidden: int = 12, init_scale: float = 0.1) -> RawN
 
 def perfect_options(lr: float, batch_size: int, max_epochs: int, weight_decay: float) -> dict:
     """The reference's training setup for the spirals: binary cross-entropy and Adam, up to ``max_epochs``."""
-    return dict(loss="bce", optimizer="adam", lr=lr, weight_decay=weight_decay, batch_size=batch_size) | dict(
-        epochs=max_epochs
-    )
+    setup = dict(loss="bce", optimizer="adam", lr=lr, weight_decay=weight_decay)
+    return setup | {"batch_size": batch_size, "epochs": max_epochs}
 
 
 def train_to_perfect(
@@ -236,3 +235,16 @@ def plot_epochs(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
+
+
+def outcome_groups(summary: pd.DataFrame, by: str) -> dict[str, list]:
+    """The settings of a :func:`nnutils.sweep.summarize_search` table by outcome, for the text: every seed reached
+    100% (``"all"``), some did and some stalled (``"some"``), none did (``"none"``)."""
+    if by not in summary.columns:
+        raise ValueError(f"Column {by!r} is not in the summary table: it has {list(summary.columns)}.")
+    solved, failed = summary["solved"], summary["failed"]
+    return {
+        "all": summary.loc[failed == 0, by].tolist(),
+        "some": summary.loc[(solved > 0) & (failed > 0), by].tolist(),
+        "none": summary.loc[solved == 0, by].tolist(),
+    }
