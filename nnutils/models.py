@@ -119,6 +119,17 @@ def device_of(model: nn.Module) -> torch.device:
 
 
 @contextlib.contextmanager
+def forward_hooks(modules: Sequence[nn.Module], hook: Callable) -> Iterator[None]:
+    """Call ``hook(module, inputs, output)`` after each forward pass of the modules while the block runs."""
+    handles = [m.register_forward_hook(hook) for m in modules]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@contextlib.contextmanager
 def capture_outputs(modules: Sequence[nn.Module]) -> Iterator[dict[nn.Module, torch.Tensor]]:
     """Keep each module's latest output (detached, by module) while the block runs; the hooks go away after it.
 
@@ -131,12 +142,8 @@ def capture_outputs(modules: Sequence[nn.Module]) -> Iterator[dict[nn.Module, to
     def keep(module: nn.Module, _inputs, output) -> None:
         captured[module] = output.detach() if isinstance(output, torch.Tensor) else output
 
-    hooks = [m.register_forward_hook(keep) for m in modules]
-    try:
+    with forward_hooks(modules, keep):
         yield captured
-    finally:
-        for hook in hooks:
-            hook.remove()
 
 
 class Step(nn.Module):
@@ -173,13 +180,11 @@ def forward_flops(model: nn.Module, example: torch.Tensor) -> int:
             total += 2 * steps * gates * module.hidden_size * (module.input_size + module.hidden_size)
 
     counted = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear | nn.RNN | nn.GRU | nn.LSTM)]
-    hooks = [m.register_forward_hook(count) for m in counted]
     was_training = model.training
     try:
         model.eval()
-        model(example.to(device_of(model)))
+        with forward_hooks(counted, count):
+            model(example.to(device_of(model)))
     finally:
-        for hook in hooks:
-            hook.remove()
         model.train(was_training)
     return total
