@@ -3,6 +3,7 @@ that show what each hidden unit does. The nets train with :func:`nnutils.spirals
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -75,3 +76,16 @@ def grid_truth_table(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.Dat
     table["output"] = output[:, 0].numpy().round(3)
     table["right"] = (output[:, 0] >= 0.5).float().numpy() == table["target"]
     return table
+
+
+def hidden_gap(table: pd.DataFrame) -> float:
+    """How far a :func:`grid_truth_table`'s hidden values are from 0 or 1, at most (0 for step units)."""
+    hidden = table.filter(regex=r"^h\d+$").to_numpy(dtype=float)
+    return float(np.minimum(np.abs(hidden), np.abs(1 - hidden)).max())
+
+
+def output_margin(table: pd.DataFrame) -> float:
+    """The smallest distance of a :func:`grid_truth_table`'s outputs from 0.5 on the target's side (negative when
+    a point is on the wrong side)."""
+    side = np.where(table["target"].to_numpy() == 1, 1.0, -1.0)
+    return float(((table["output"].to_numpy(dtype=float) - 0.5) * side).min())

@@ -248,3 +248,13 @@ def outcome_groups(summary: pd.DataFrame, by: str) -> dict[str, list]:
         "some": summary.loc[(solved > 0) & (failed > 0), by].tolist(),
         "none": summary.loc[solved == 0, by].tolist(),
     }
+
+
+def speed_word(a: pd.Series, b: pd.Series, column: str = "median_epochs") -> str:
+    """How two :func:`nnutils.sweep.summarize_search` rows' medians compare, for the text: ``"faster"``, ``"slower"``,
+    ``"as fast"`` or ``"not comparable"`` (with stalled runs a median is only a lower bound)."""
+    if a[column] < b[column] and a["failed"] == 0:
+        return "faster"
+    if b[column] < a[column] and b["failed"] == 0:
+        return "slower"
+    return "as fast" if a[column] == b[column] and a["failed"] == b["failed"] == 0 else "not comparable"

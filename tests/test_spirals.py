@@ -11,16 +11,26 @@ import pandas as pd
 import pytest
 import torch
 
-from nnutils.grid_task import GridNet, grid_net_table, grid_task, grid_truth_table, hand_designed_grid_net
+from nnutils.grid_task import (
+    GridNet,
+    grid_net_table,
+    grid_task,
+    grid_truth_table,
+    hand_designed_grid_net,
+    hidden_gap,
+    output_margin,
+)
 from nnutils.history import Run
 from nnutils.models import ACTIVATIONS, Step, activation
 from nnutils.spirals import (
     PolarNet,
     RawNet,
     ToPolar,
+    outcome_groups,
     plot_epochs,
     predict_labels,
     raw_variant,
+    speed_word,
     train_to_perfect,
     two_spirals,
 )
@@ -162,3 +172,29 @@ def test_grid_tables_and_epoch_plot():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="width"):
         plot_epochs(runs, "width", cap=100)
+
+
+def test_outcome_groups_sorts_settings_by_how_many_seeds_reached_100():
+    summary = pd.DataFrame({"hidden": [4, 6, 10], "solved": [0, 2, 5], "failed": [5, 3, 0]})
+    assert outcome_groups(summary, "hidden") == {"all": [10], "some": [6], "none": [4]}
+    with pytest.raises(ValueError, match="init_scale"):
+        outcome_groups(summary, "init_scale")
+
+
+def test_hidden_gap_and_output_margin_of_the_hand_designed_nets():
+    x, y = grid_task()
+    step = grid_truth_table(hand_designed_grid_net("step"), x, y)
+    assert hidden_gap(step) == 0.0 and output_margin(step) == 0.5
+    soft = grid_truth_table(hand_designed_grid_net("sigmoid", 10.0), x, y)
+    assert 0 < hidden_gap(soft) < 0.01 and 0.4 < output_margin(soft) < 0.5
+    unscaled = grid_truth_table(hand_designed_grid_net("sigmoid", 1.0), x, y)
+    assert hidden_gap(unscaled) > 0.3 and output_margin(unscaled) < 0  # four points on the wrong side
+
+
+def test_speed_word_trusts_a_median_only_without_stalled_runs():
+    row = lambda median, failed: pd.Series({"median_epochs": median, "failed": failed})  # noqa: E731
+    assert speed_word(row(1480, 0), row(1500, 1)) == "faster"  # the other's true median is at least 1500
+    assert speed_word(row(1500, 1), row(1480, 0)) == "slower"
+    assert speed_word(row(900, 0), row(900, 0)) == "as fast"
+    assert speed_word(row(1400, 1), row(1500, 1)) == "not comparable"
+    assert speed_word(row(1500, 1), row(1500, 1)) == "not comparable"
