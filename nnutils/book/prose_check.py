@@ -47,7 +47,7 @@ PATTERNS = {
     ),
     "epoch count": re.compile(
         rf"\b(?:reached|reaches|solved|took|takes|needed|needs|converged|stopped|got there)\b[^.;]{{0,50}}?"
-        rf"(?<!within )(?<!cap of )(?<!up to )(?<!for )\b({NUMBER})\s+epochs\b"
+        rf"(?<!within )(?<!cap of )(?<!up to )(?<!for )(?<![\d,.])({NUMBER})\s+epochs\b"
     ),
 }
 SETTING_WORDS = re.compile(
