@@ -150,7 +150,7 @@ def test_floor_table_divides_the_tallied_work_by_the_rate():
     timings = {"a": {"profile": "full", "seconds": 600.0}, "c": {"profile": "full", "seconds": 5.0}}
     table = report.floor_table(results, timings, rate=1e10)
     assert table.loc["a"].tolist() == ["full", 600.0, "1.0 min", "10.0 min", "10x"]
-    assert table.loc["b", "floor"] == "not tallied"
+    assert table.loc["b", "floor"] == "not tallied" and table.loc["c", "floor"] == "0.1 s"  # small floors stay visible
     assert table.loc["c", "measured"] == "not measured"  # a timing of another profile is not this run's
     with pytest.raises(ValueError, match="positive"):
         report.floor_table(results, timings, rate=0)

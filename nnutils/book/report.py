@@ -209,7 +209,7 @@ def floor_table(results: Mapping[str, Mapping], timings: Mapping[str, Mapping], 
                 "notebook": notebook,
                 "profile": run.get("profile"),
                 "training work (GFLOP)": round(work["flops"] / 1e9, 1) if work else None,
-                "floor": _minutes(floor) if floor is not None else "not tallied",
+                "floor": "not tallied" if floor is None else _minutes(floor) if floor >= 60 else f"{floor:.2g} s",
                 "measured": _minutes(seconds),
                 "measured / floor": ratio,
             }
