@@ -124,3 +124,30 @@ def predictable_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     right = (out.argmax(-1) == y[..., 0]).float()
     mask = y[..., 1].float()
     return ((right * mask).sum(1) / mask.sum(1).clamp(min=1)).sum()
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One arc of a language's counter machine: read ``symbol`` in ``source``, if ``needs`` holds, then ``action``.
+
+    ``predictable`` is True when, in ``source`` with the counters as they are, no other symbol can come next."""
+
+    source: str
+    target: str
+    symbol: str
+    needs: str  # "" (always), "m > 0" or "m = 0"
+    action: str  # "n += 1", "m := kn - 1", "m -= 1" or "n := 1"
+    predictable: bool
+
+
+def state_machine(language: str) -> list[Transition]:
+    """The counter machine that reads the language's streams: one state per block (named by its symbol), n counts
+    the a's, m the symbols of the current block still to come. Only the a-loop and the first b are open choices."""
+    blocks = _blocks(language)
+    arcs = [Transition("a", "a", "a", "", "n += 1", False)]
+    for i, (symbol, k) in enumerate(blocks[1:], start=1):
+        previous = blocks[i - 1][0]
+        arcs.append(Transition(previous, symbol, symbol, "" if i == 1 else "m = 0", f"m := {k}n - 1", i > 1))
+        arcs.append(Transition(symbol, symbol, symbol, "m > 0", "m -= 1", True))
+    arcs.append(Transition(blocks[-1][0], "a", "a", "m = 0", "n := 1", True))
+    return arcs

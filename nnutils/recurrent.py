@@ -261,3 +261,13 @@ def count_reading(frame: pd.DataFrame, x: str = "hidden1", y: str = "hidden2") -
         "a_steps": np.linalg.norm(np.diff(a_states.to_numpy(), axis=0), axis=1).tolist(),
         "first_b": starts.set_index("n")[y if unit == x else x],
     }
+
+
+def predictable_shares(table: pd.DataFrame) -> pd.Series:
+    """Share of predictable symbols right in a ``prediction_table``, inside the training range and beyond it."""
+    missed, inside = missed_symbols(table), table["in training range"].astype(bool)
+    share = {}
+    for name, rows in [("in training range", inside), ("beyond it", ~inside)]:
+        part = missed[rows].sum()
+        share[name] = 1 - part["missed"] / part["predictable"] if part["predictable"] else float("nan")
+    return pd.Series(share)

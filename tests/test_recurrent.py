@@ -208,3 +208,20 @@ def test_missed_symbols_counts_the_wrong_predictable_symbols_and_the_next_a():
     ).set_index("n")
     missed = missed_symbols(table)
     assert missed["missed"].tolist() == [0, 3] and missed["predictable"].tolist() == [5, 25]
+
+
+def test_predictable_shares_splits_at_the_training_range():
+    from nnutils.recurrent import predictable_shares
+
+    table = pd.DataFrame(
+        {
+            "n": [1, 5, 6],
+            "in training range": [True, False, False],
+            "b's right": ["1/1", "7/9", "11/11"],
+            "next a right": [False, True, True],
+        }
+    ).set_index("n")
+    shares = predictable_shares(table)
+    assert shares["in training range"] == pytest.approx(1 / 2)  # b1 right, next a wrong
+    assert shares["beyond it"] == pytest.approx(1 - 2 / 22)
+    assert np.isnan(predictable_shares(table.iloc[:1])["beyond it"])
