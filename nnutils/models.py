@@ -50,20 +50,43 @@ class NetFull(nn.Module):
 
 
 class NetConv(nn.Module):
-    """Two conv layers (32 and 64 channels, 4 x 4 kernels, padding 1), each with max-pool 2, then 2304 -> 10."""
+    """Two conv layers (32 and 64 channels, 4 x 4 kernels, padding 1), each with max-pool 2, then 2304 -> 10.
 
-    def __init__(self, act: str = "relu", batch_norm: bool = False, n_classes: int = 10):
+    ``channels``, ``kernel_size``, ``padding`` and ``hidden`` (a fully connected layer before the output, none by
+    default) give other versions: report 001's is ``NetConv(channels=(48, 88), kernel_size=3, padding=0, hidden=160)``.
+    """
+
+    def __init__(
+        self,
+        act: str = "relu",
+        batch_norm: bool = False,
+        n_classes: int = 10,
+        channels: tuple[int, int] = (32, 64),
+        kernel_size: int = 4,
+        padding: int = 1,
+        hidden: int | None = None,
+    ):
         super().__init__()
 
         def block(c_in: int, c_out: int) -> list[nn.Module]:
-            layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel_size=4, padding=1)]
+            layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel_size=kernel_size, padding=padding)]
             if batch_norm:
                 layers.append(nn.BatchNorm2d(c_out))
             return [*layers, activation(act), nn.MaxPool2d(2)]
 
-        # 28 -> conv 27 -> pool 13 -> conv 12 -> pool 6; 64 * 6 * 6 = 2304
-        self.features = nn.Sequential(*block(1, 32), *block(32, 64))
-        self.classifier = nn.Linear(64 * 6 * 6, n_classes)
+        # defaults: 28 -> conv 27 -> pool 13 -> conv 12 -> pool 6; 64 * 6 * 6 = 2304
+        side = 28
+        for _ in channels:
+            side = (side + 2 * padding - kernel_size + 1) // 2
+        if side < 1:
+            raise ValueError(f"NetConv: kernel {kernel_size} with padding {padding} leaves no pixels after two blocks.")
+        c1, c2 = channels
+        self.features = nn.Sequential(*block(1, c1), *block(c1, c2))
+        flat = c2 * side * side
+        if hidden is None:
+            self.classifier: nn.Module = nn.Linear(flat, n_classes)
+        else:
+            self.classifier = nn.Sequential(nn.Linear(flat, hidden), activation(act), nn.Linear(hidden, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.log_softmax(self.classifier(self.features(x).flatten(1)), dim=1)
