@@ -35,3 +35,24 @@ def test_sources_are_stored_without_outputs(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, "clear outputs before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_setup_cell_follows_parameters_and_installs_from_the_configured_repository(path):
+    import yaml
+
+    from nnutils.book import setup_cell
+
+    repository = yaml.safe_load(path.parents[1].joinpath("_config.yml").read_text(encoding="utf-8"))["repository"]
+    source = f"git+{repository['url'].rstrip('/')}@{repository.get('branch', 'main')}"
+    cells = nbformat.read(path, as_version=4).cells
+    first = next(i for i, c in enumerate(cells) if c.cell_type == "code")
+    cell = cells[first + 1]
+    assert cell.cell_type == "code" and "remove-cell" in cell.metadata.get("tags", []), (
+        "the cell after the parameters cell must be the set-up cell, tagged 'remove-cell': "
+        "run python -m nnutils.book.setup_cell"
+    )
+    assert f'"{source}"' in cell.source, f"the set-up cell must install {source} (_config.yml's repository)"
+    assert cell.source == setup_cell.cell_source(source), (
+        "the set-up cell is stale: run python -m nnutils.book.setup_cell"
+    )
