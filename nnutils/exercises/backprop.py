@@ -7,7 +7,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nnutils.exercises import Feedback, check_function, check_parameter_count, check_value
+from nnutils.exercises import (
+    Feedback,
+    check_function,
+    check_parameter_count,
+    check_value,
+    is_blank,
+    not_answered,
+    unwritten,
+)
 from nnutils.scratch import Dense, cnn
 from nnutils.scratch.gradcheck import numerical_gradient
 
@@ -36,6 +44,8 @@ def _dense_cases(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray, np.ndarray
 
 def check_dense_backward(fn: Callable[..., tuple]) -> Feedback:
     """Does ``fn(x, W, g)`` return (dL/dx, dL/dW, dL/db) of a dense layer y = x W^T + b, given g = dL/dy?"""
+    if is_blank(fn):
+        return not_answered("your function", "write the function in place of the ...")
     if not callable(fn):
         return Feedback(False, f"your answer should be a function, not {type(fn).__name__}.")
     for i, (x, w, g) in enumerate(_dense_cases(), 1):
@@ -45,6 +55,8 @@ def check_dense_backward(fn: Callable[..., tuple]) -> Feedback:
             return Feedback(False, "your function is not written yet (it raises NotImplementedError).")
         except Exception as err:  # the student's code failing is feedback, not a crash
             return Feedback(False, f"your function raised {type(err).__name__}: {err} on test case {i}.")
+        if is_blank(got):
+            return unwritten("your function", got)
         if not isinstance(got, tuple | list) or len(got) != 3:
             return Feedback(False, "your function should return three arrays: (dx, dW, db).")
         for name, mine, want in zip(DENSE_HINTS, got, reference_dense_backward(x, w, g)):
@@ -72,6 +84,8 @@ def _reference_gradient(f: Callable[[np.ndarray], float], w: np.ndarray, eps: fl
 
 def check_numerical_gradient(fn: Callable[..., np.ndarray]) -> Feedback:
     """Does ``fn(f, w)`` return the gradient of the scalar function f at the 1-D array w, by central differences?"""
+    if is_blank(fn):
+        return not_answered("your numerical gradient", "write the function in place of the ...")
     rng = np.random.default_rng(1)
     cases = [
         (lambda w: float((w**2).sum()), np.array([1.0, -2.0, 0.5])),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from nnutils.exercises import Feedback, check_parameter_count, check_value
+from nnutils.exercises import Feedback, check_parameter_count, check_value, is_blank, not_answered
 from nnutils.grid_task import GridNet, grid_task
 from nnutils.spirals import RawNet
 
@@ -49,6 +49,8 @@ def check_plus_design(
     output_bias: float,
 ) -> Feedback:
     """Does a 2-H-1 net of step units with these weights give the plus task's target at all nine points?"""
+    if any(is_blank(part) for part in (hidden_weight, hidden_bias, output_weight, output_bias)):
+        return not_answered("your design", "give every weight and bias in place of its ...")
     try:
         w = torch.as_tensor(hidden_weight, dtype=torch.float32)
         b = torch.as_tensor(hidden_bias, dtype=torch.float32).reshape(-1)
