@@ -24,11 +24,12 @@ help:
 	@echo "make lab       open the notebooks in JupyterLab"
 	@echo "make clean     remove $(BUILD)"
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt holds the tested pins (torch's CPU build here); the package's own requirements stay loose.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -c constraints.txt -e ".[dev]"
 	touch $@
 
 venv: $(VENV)/.installed
