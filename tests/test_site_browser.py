@@ -1,8 +1,10 @@
 """The built site in a real browser: headless Chromium opens every page of ``_build/html`` (or ``$NNUTILS_SITE``).
 
 Checks that no page shows an error or a traceback, that every image loads, that an animation's "next frame" button
-changes the frame, that search finds a chapter, and that the results page has one row per reference figure. Saves a
-screenshot of every page into ``_build/screenshots/``.
+changes the frame, that search finds a chapter, and that the results page has one row per reference figure. The
+network is blocked: every request that is not to the local test server is aborted and recorded, and a page that made
+one fails the offline test, which also checks that MathJax (served from the site) typeset every page with equations.
+Saves a screenshot of every page into ``_build/screenshots/``, and one of a chapter in the theme's dark mode.
 
 The browser is ``$NNUTILS_CHROMIUM``, else Debian's ``chromium``, else Playwright's own download
 (``nnutils.book.browser``, which ``make test`` runs first). Without a browser or a built site the module is
@@ -31,6 +33,32 @@ NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 # myst-nb marks error output, stderr and tracebacks with these classes (stderr is removed by _config.yml).
 ERROR_SELECTOR = "div.output.error, div.output.traceback, div.output.stderr, .cell_output .stderr, .nboutput .stderr"
 SEARCH_WORD, SEARCH_EXPECTS = "hiragana", ("ch1_kmnist", "01_kmnist")
+# Sphinx marks each equation with class "math"; MathJax 3 replaces it with an <mjx-container>.
+MATH_MARK = 'class="math'
+RAW_TEX = ("$$", "\\frac", "\\begin{", "\\(", "\\[")
+# The page's visible text outside code, scripts and typeset equations (where TeX is shown on purpose, or is MathML).
+PROSE_TEXT_JS = """() => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const skip = "pre, code, script, style, textarea, mjx-container, .highlight";
+  let text = "";
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (parent && !parent.closest(skip) && parent.offsetParent !== null) text += node.textContent + " ";
+  }
+  return text;
+}"""
+# Figures whose corners are see-through and sit on a dark background: black axes on it would not be legible.
+DARK_ILLEGIBLE_JS = """() => Array.from(document.querySelectorAll("article img")).filter(img => {
+  if (!img.naturalWidth) return false;
+  const canvas = document.createElement("canvas");
+  canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(img, 0, 0);
+  const alpha = ctx.getImageData(0, 0, 1, 1).data[3];
+  const bg = getComputedStyle(img).backgroundColor.match(/[\\d.]+/g).map(Number);
+  const light = bg.length === 3 || bg[3] > 0.5 ? (bg[0] + bg[1] + bg[2]) / 3 > 160 : false;
+  return alpha < 128 && !light;
+}).map(img => img.getAttribute("src").slice(0, 80))"""
 CHROMIUM = find_chromium()
 
 
@@ -94,13 +122,42 @@ def browser(site_url):
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _new_page(browser, site_url, **options):
+    """A page whose requests outside the local server are aborted and listed in ``page.external``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
     page = context.new_page()
+    page.external = []
+
+    def only_local(route):
+        url = route.request.url
+        if url.startswith(site_url + "/"):
+            route.continue_()
+        else:
+            page.external.append(url)
+            route.abort()
+
+    context.route("**/*", only_local)
     page.set_default_timeout(30_000)
+    return context, page
+
+
+@pytest.fixture
+def page(browser, site_url):
+    context, page = _new_page(browser, site_url)
     yield page
     context.close()
+
+
+@pytest.fixture
+def dark_page(browser, site_url):
+    context, page = _new_page(browser, site_url, color_scheme="dark")
+    yield page
+    context.close()
+
+
+def _wait_for_mathjax(page) -> None:
+    """Until MathJax has typeset the page (a page without MathJax returns at once)."""
+    page.evaluate("window.MathJax && MathJax.startup && MathJax.startup.promise ? MathJax.startup.promise : null")
 
 
 def test_every_page_renders_without_errors_and_with_its_images(page, site_url):
@@ -154,3 +211,42 @@ def test_results_page_has_one_row_per_reference_figure(page, site_url):
     assert rows.count() == len(figures), f"{rows.count()} rows on the results page, {len(figures)} figures in the YAML"
     statuses = set(rows.locator("td").evaluate_all("cells => cells.map(c => c.textContent.trim())"))
     assert statuses & {"within tolerance", "outside tolerance", "not comparable", "not measured"}
+
+
+def test_pages_work_offline_with_their_equations_typeset(page, site_url):
+    problems, with_math = [], []
+    for rel in pages():
+        page.external.clear()
+        page.goto(f"{site_url}/{rel}", wait_until="load")
+        _wait_for_mathjax(page)
+        page.wait_for_timeout(300)  # a font or component MathJax fetches after typesetting
+        problems += [f"{rel}: fetched from the network (blocked): {url[:120]}" for url in dict.fromkeys(page.external)]
+        if MATH_MARK not in (SITE / rel).read_text(encoding="utf-8", errors="ignore"):
+            continue
+        with_math.append(rel)
+        if page.locator("mjx-container").count() == 0:
+            problems.append(f"{rel}: has equations but MathJax typeset none (no mjx-container)")
+        text = page.evaluate(PROSE_TEXT_JS)
+        problems += [f"{rel}: raw TeX {tex!r} left in the text" for tex in RAW_TEX if tex in text]
+    assert with_math, "no page of the site has an equation (chapters 2 and 4 should)"
+    assert not problems, "\n".join(problems)
+
+
+def test_dark_mode_keeps_a_chapters_figures_legible(dark_page, site_url):
+    chapters = [rel for rel in pages() if rel.startswith("notebooks/")]
+    assert chapters, f"the site at {SITE} has no chapter notebooks"
+    rel = max(chapters, key=lambda r: (SITE / r).read_text(encoding="utf-8", errors="ignore").count("<img"))
+    dark_page.goto(f"{site_url}/{rel}", wait_until="load")
+    dark_page.evaluate(
+        "document.documentElement.dataset.theme = 'dark'; document.documentElement.dataset.mode = 'dark'"
+    )
+    dark_page.evaluate("Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)))")
+    _wait_for_mathjax(dark_page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / ("dark__" + rel.replace("/", "__").removesuffix(".html") + ".png")
+    dark_page.screenshot(path=str(shot), full_page=True)
+    background = dark_page.evaluate("getComputedStyle(document.body).backgroundColor.match(/[\\d.]+/g).map(Number)")
+    assert sum(background[:3]) / 3 < 100, f"{rel}: dark mode did not darken the page (background rgb{background})"
+    assert dark_page.locator("article img").count(), f"{rel}: no figures to check in dark mode"
+    illegible = dark_page.evaluate(DARK_ILLEGIBLE_JS)
+    assert not illegible, f"{rel}: in dark mode these figures are see-through on a dark background: {illegible}"
