@@ -21,6 +21,7 @@ help:
 	@echo "               regression tests) and the site in headless Chromium"
 	@echo "make nbval     the notebooks under nbval in the ci profile (NB=notebooks/01_kmnist.ipynb for one)"
 	@echo "make bench     time the training loops and write book/benchmarks.json (the appendix's table)"
+	@echo "make student   the student edition (answers as ..., no solutions) and its site in $(BUILD)/student"
 	@echo "make lab       open the notebooks in JupyterLab"
 	@echo "make clean     remove $(BUILD)"
 
@@ -47,6 +48,14 @@ site: venv
 	@echo "The site is in $(BUILD)/html/index.html"
 
 book: execute site
+
+# The student edition: the notebooks with each answer as ... and no solutions (cells tagged solution removed,
+# outputs cleared) in $(BUILD)/student/notebooks, and its site, rendered unexecuted, in $(BUILD)/student/_build/html.
+.PHONY: student
+student: venv
+	$(PY) -m nnutils.book.student --build $(BUILD)
+	$(VENV)/bin/jupyter-book build $(BUILD)/student --path-output $(BUILD)/student --keep-going
+	@echo "The student site is in $(BUILD)/student/_build/html/index.html"
 
 # Time the training loops against the reports' style of loop; the appendix page renders book/benchmarks.json.
 bench: venv
