@@ -51,7 +51,7 @@ def test_every_exercise_has_a_unique_label_and_each_checked_one_its_solution(edi
         for label, title, answer in exercises:
             labels.append(label)
             assert label.startswith("ex-") and title, f"{name}: exercise {label!r} needs an ex- label and a title"
-            if "(open)" not in title:
+            if not title.startswith("Open:"):
                 assert answer is not None and "answer" in student.tags(answer), f"{name}: {label} has no answer cell"
         answers = cells_with(source, "answer")
         assert len(answers) == len([e for e in exercises if e[2] is not None]), f"{name}: an answer cell is not gated"
