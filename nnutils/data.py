@@ -2,7 +2,8 @@
 
 Where a dataset is looked for, in order: the folder named by ``NNUTILS_DATA`` (layout
 ``<dir>/<NAME>/raw/<file>[.gz]``), the user cache (``$XDG_CACHE_HOME/nnutils`` or
-``~/.cache/nnutils``), then a download from the official mirrors, checked by md5.
+``~/.cache/nnutils``), then a download (nnutils.downloads): from a course's own copy named by ``NNUTILS_MIRROR``,
+then from every public mirror, checked by md5.
 """
 
 from __future__ import annotations
@@ -12,25 +13,29 @@ import gzip
 import hashlib
 import math
 import os
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .files import atomic_write
+from . import downloads
 
 ENV_VAR = "NNUTILS_DATA"
 
 KMNIST_CLASSES = ["お o", "き ki", "す su", "つ tsu", "な na", "は ha", "ま ma", "や ya", "れ re", "を wo"]
 MNIST_CLASSES = [str(d) for d in range(10)]
 
-# Official files and their md5 checksums (of the .gz files), with every known mirror.
+# Official files and their md5 checksums (of the .gz files), with every known public mirror. KMNIST: its publisher
+# (the rois-codh/kmnist download script's host), then the copy the Swift for TensorFlow models put on Google Cloud
+# Storage when that host went offline (tensorflow/swift-models PR 450); the checksums vouch for any copy.
 DATASETS: dict[str, dict] = {
     "KMNIST": {
         "classes": KMNIST_CLASSES,
-        "mirrors": ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"],
+        "mirrors": [
+            "http://codh.rois.ac.jp/kmnist/dataset/kmnist/",
+            "https://storage.googleapis.com/s4tf-hosted-binaries/datasets/KMNIST/",
+        ],
         "files": {
             "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
             "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
@@ -158,31 +163,13 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
-class _ChecksumMismatch(Exception):
-    """A downloaded file whose md5 is not the official one (raised inside the write, so it is discarded)."""
-
-
-def _download(name: str, stem: str, target_dir: Path) -> Path:
-    """Fetch one file from the first mirror that serves it with the right checksum (written atomically)."""
-    expected = DATASETS[name]["files"][stem]
-    target = target_dir.absolute() / f"{stem}.gz"
-    problems = []
-    for mirror in DATASETS[name]["mirrors"]:
-        url = f"{mirror}{stem}.gz"
-        try:
-            with atomic_write(target, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-                digest = hashlib.md5()
-                while block := response.read(1 << 20):
-                    out.write(block)
-                    digest.update(block)
-                if digest.hexdigest() != expected:
-                    raise _ChecksumMismatch(f"{url}: checksum {digest.hexdigest()} != {expected}")
-            return target
-        except _ChecksumMismatch as err:
-            problems.append(str(err))
-        except OSError as err:
-            problems.append(f"{url}: {err}")
-    raise DataError(f"Could not download {name} file {stem}.gz; tried:\n  " + "\n  ".join(problems))
+def _download(name: str, stem: str, target_dir: Path, unreachable: set[str] | None = None) -> Path:
+    """Fetch one file from NNUTILS_MIRROR's copies, then the public mirrors, with the right checksum (atomically)."""
+    urls = downloads.candidate_urls(name, stem, DATASETS[name]["mirrors"])
+    try:
+        return downloads.fetch(urls, target_dir.absolute() / f"{stem}.gz", DATASETS[name]["files"][stem], unreachable)
+    except downloads.DownloadFailed as err:
+        raise DataError(f"Could not download {name} file {stem}.gz; tried:\n  " + "\n  ".join(err.attempts)) from None
 
 
 def locate(name: str, split: str, download: bool = True) -> tuple[Path, Path]:
@@ -197,20 +184,20 @@ def locate(name: str, split: str, download: bool = True) -> tuple[Path, Path]:
         found = [_find(folder, stem) for stem in stems]
         if all(found):
             return found[0], found[1]
+    reason = ""
     if download:
+        unreachable: set[str] = set()  # hosts that did not answer are not asked again for the second file
         try:
-            return tuple(_find(folders[-1], s) or _download(name, s, folders[-1]) for s in stems)
+            return tuple(_find(folders[-1], s) or _download(name, s, folders[-1], unreachable) for s in stems)
         except DataError as err:
-            reason = f"\nThe download failed too: {err}"
-    else:
-        reason = ""
+            reason = f"\nThe download failed too. {err}"
     searched = "\n  ".join(str(f) for f in folders)
-    hint = "" if os.environ.get(ENV_VAR) else " (it is not set)"
-    example = f", for example the offline mirror {PROJECT_MIRROR}," if PROJECT_MIRROR.is_dir() else ""
+    hint = "" if os.environ.get(ENV_VAR) else f" ({ENV_VAR} is not set)"
+    example = f" (for example the offline mirror {PROJECT_MIRROR})" if PROJECT_MIRROR.is_dir() else ""
+    files = [f"{s}.gz" for s in stems]
     raise DataError(
-        f"{name} {split} files {stems[0]}[.gz] and {stems[1]}[.gz] were not found. Searched:\n  {searched}\n"
-        f"Point the environment variable {ENV_VAR}{hint} at a folder holding {name}/raw/<files>{example} "
-        f"or connect to the internet to download them.{reason}"
+        f"{name} {split} files {stems[0]}[.gz] and {stems[1]}[.gz] were not found. Searched{hint}:\n  {searched}"
+        f"{reason}\n" + downloads.advice(name, files, cache_dir(), ENV_VAR, example)
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnutils import data
+from nnutils import data, downloads
 
 
 def write_idx(path, array, compress=True):
@@ -105,14 +105,14 @@ def test_failed_download_leaves_no_file(tmp_path, monkeypatch):
     def fake_urlopen(url, timeout):
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(downloads.urllib.request, "urlopen", fake_urlopen)
     with pytest.raises(data.DataError, match="download failed"):
         data.load("MNIST", "train")
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
 
 def test_download_with_wrong_checksum_is_discarded(tmp_path, monkeypatch):
-    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: __import__("io").BytesIO(b"not it"))
+    monkeypatch.setattr(downloads.urllib.request, "urlopen", lambda url, timeout: __import__("io").BytesIO(b"not it"))
     with pytest.raises(data.DataError, match="checksum"):
         data._download("MNIST", "t10k-labels-idx1-ubyte", tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -122,7 +122,7 @@ def test_verified_download_is_renamed_into_place(tmp_path, monkeypatch):
     content = gzip.compress(b"payload")
     files = dict(data.DATASETS["MNIST"]["files"], **{"t10k-labels-idx1-ubyte": hashlib.md5(content).hexdigest()})
     monkeypatch.setitem(data.DATASETS["MNIST"], "files", files)
-    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: __import__("io").BytesIO(content))
+    monkeypatch.setattr(downloads.urllib.request, "urlopen", lambda url, timeout: __import__("io").BytesIO(content))
     path = data._download("MNIST", "t10k-labels-idx1-ubyte", tmp_path)
     assert path.read_bytes() == content and [p.name for p in tmp_path.iterdir()] == [path.name]
     assert path.stat().st_mode & 0o777 != 0o600  # the usual mode of a new file, not mkstemp's
