@@ -120,8 +120,9 @@ def test_the_student_checks_say_not_answered_yet(editions, path):
         assert not feedback.correct and not feedback.answered and NOT_ANSWERED in feedback.message
 
 
-def test_the_instructor_answers_are_correct(editions):
-    source, _ = editions["02_spirals"]
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_instructor_answers_are_correct(editions, path):
+    source, _ = editions[path.stem]
     namespace = {}
     exec(imports_of(source), namespace)
     for cell in cells_with(source, "answer"):
