@@ -2,7 +2,7 @@
 
     python -m nnutils.book.student [--build _build] [--root .]
 
-How the sources mark them: a cell tagged ``solution`` is removed (the ``{solution-start}`` and ``{solution}`` cells);
+How the sources mark them: a cell tagged ``solution`` is removed (a ``{solution-start}`` cell, or a solution's text);
 in a code cell tagged ``answer``, each statement whose line carries a comment starting with ``# your`` is the
 student's answer: an assignment keeps its target and gets ``...`` as its value, a function keeps its ``def`` line
 and gets ``...`` as its body. The edition goes to ``<build>/student`` (notebooks without outputs, the book's pages
@@ -101,8 +101,8 @@ def answer_names(source: str) -> tuple[set[str], set[str]]:
             continue
         if isinstance(stmt, ast.FunctionDef):
             functions.add(stmt.name)
-        for target in stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]:
-            variables.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name)) if target else None
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if hasattr(stmt, "target") else []
+        variables.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
     return variables, functions
 
 
