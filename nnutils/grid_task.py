@@ -3,6 +3,7 @@ that show what each hidden unit does. The nets train with :func:`nnutils.spirals
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -10,7 +11,7 @@ from torch import nn
 
 from .models import activation
 from .spirals import Tensors, init_normal_
-from .unit_maps import forward_with_layers
+from .unit_maps import forward_with_layers, plot_output_map, unit_maps
 
 GRID_LIM = (-0.5, 2.5)  # the plane shown in the grid figures
 
@@ -45,10 +46,28 @@ HAND_OUTPUT_WEIGHT = [[1.0, -1.0, 1.0, -1.0]]
 HAND_OUTPUT_BIAS = [-0.5]
 
 
-def hand_designed_grid_net(act: str = "step", scale: float = 1.0) -> GridNet:
-    """The hand-designed 2-4-1 grid net (four parallel lines, alternating output weights), weights times ``scale``."""
+# The second reference report's design (report 001, Part 2): two anti-diagonal lines x1 + x2 = 2.5 and 1.5 (unit 1
+# on above the upper one, unit 2 below the lower one) and two diagonal lines x1 - x2 = +-0.5 (units 3 and 4 on
+# beyond them). Every point with x1 + x2 odd turns on exactly two units, every other point at most one, so the
+# output adds the four with weight 1 and the bias -1.5 asks for two.
+DIAGONAL_HIDDEN_WEIGHT = [[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]]
+DIAGONAL_HIDDEN_BIAS = [-2.5, 1.5, -0.5, -0.5]
+DIAGONAL_OUTPUT_WEIGHT = [[1.0, 1.0, 1.0, 1.0]]
+DIAGONAL_OUTPUT_BIAS = [-1.5]
+
+GRID_DESIGNS = {
+    "parallel": (HAND_HIDDEN_WEIGHT, HAND_HIDDEN_BIAS, HAND_OUTPUT_WEIGHT, HAND_OUTPUT_BIAS),
+    "diagonals": (DIAGONAL_HIDDEN_WEIGHT, DIAGONAL_HIDDEN_BIAS, DIAGONAL_OUTPUT_WEIGHT, DIAGONAL_OUTPUT_BIAS),
+}
+
+
+def hand_designed_grid_net(act: str = "step", scale: float = 1.0, design: str = "parallel") -> GridNet:
+    """A hand-designed 2-4-1 grid net, weights times ``scale``: ``"parallel"`` (the book's four parallel lines,
+    alternating output weights) or ``"diagonals"`` (the second report's diagonal and anti-diagonal lines)."""
+    if design not in GRID_DESIGNS:
+        raise ValueError(f"Unknown grid design {design!r}: choose one of {', '.join(GRID_DESIGNS)}.")
     net = GridNet(hidden=4, act=act, init_scale=None)
-    values = (HAND_HIDDEN_WEIGHT, HAND_HIDDEN_BIAS, HAND_OUTPUT_WEIGHT, HAND_OUTPUT_BIAS)
+    values = GRID_DESIGNS[design]
     layers = (net.hidden_layers[0][0], net.output[0])
     with torch.no_grad():
         for (w, b), layer in zip(zip(values[::2], values[1::2]), layers):
@@ -89,3 +108,30 @@ def output_margin(table: pd.DataFrame) -> float:
     a point is on the wrong side)."""
     side = np.where(table["target"].to_numpy() == 1, 1.0, -1.0)
     return float(((table["output"].to_numpy(dtype=float) - 0.5) * side).min())
+
+
+def plot_grid_design(net: nn.Module, x: torch.Tensor, y: torch.Tensor, ax: plt.Axes | None = None, title: str = ""):
+    """A 2-H-1 grid net's output over the plane with its hidden units' lines (dashed, numbered) and the points."""
+    ax = plot_output_map(unit_maps(net, GRID_LIM, GRID_LIM, 120), (x, y), ax, title=title)
+    first = net.hidden_layers[0][0]
+    xs = np.array(GRID_LIM)
+    for k, ((a, b), c) in enumerate(zip(first.weight.detach().numpy(), first.bias.detach().numpy())):
+        if abs(b) > 1e-9:
+            line = (xs, -(a * xs + c) / b)
+        else:
+            line = (np.full(2, -c / a), xs)
+        ax.plot(*line, "--", color="darkgreen", lw=1.2)
+        inside = [
+            (px, py)
+            for px, py in zip(np.linspace(*line[0], 50), np.linspace(*line[1], 50))
+            if GRID_LIM[0] < px < GRID_LIM[1] and GRID_LIM[0] < py < GRID_LIM[1]
+        ]
+        if inside:
+            ax.annotate(f"h{k + 1}", inside[len(inside) // 5], fontsize=8, bbox=dict(fc="white", lw=0, alpha=0.8))
+    ax.set(xlim=GRID_LIM, ylim=GRID_LIM)
+    return ax
+
+
+def units_on(table: pd.DataFrame) -> pd.Series:
+    """How many hidden units of a :func:`grid_truth_table` are on (above 0.5) at each point."""
+    return (table.filter(regex=r"^h\d+$") > 0.5).sum(axis=1)

@@ -19,6 +19,8 @@ from nnutils.grid_task import (
     hand_designed_grid_net,
     hidden_gap,
     output_margin,
+    plot_grid_design,
+    units_on,
 )
 from nnutils.history import Run
 from nnutils.models import ACTIVATIONS, Step, activation
@@ -30,6 +32,7 @@ from nnutils.spirals import (
     plot_epochs,
     predict_labels,
     raw_variant,
+    speed_phrase,
     speed_word,
     train_to_perfect,
     two_spirals,
@@ -158,6 +161,16 @@ def test_raw_variants():
         raw_variant("sigmoid")
 
 
+def test_the_reports_variants_are_the_same_nets_as_the_one_change_ones():
+    for report, own in (("report", "full_batch"), ("report_relu", "relu"), ("report_three_layers", "three_layers")):
+        set_seed(1)
+        a = raw_variant(report, hidden=4, init_scale=0.3)
+        set_seed(1)
+        b = raw_variant(own, hidden=4, init_scale=0.3)
+        assert repr(a) == repr(b)  # one ensemble can train them together
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
 def test_grid_tables_and_epoch_plot():
     x, y = grid_task()
     net = hand_designed_grid_net()
@@ -198,3 +211,38 @@ def test_speed_word_trusts_a_median_only_without_stalled_runs():
     assert speed_word(row(900, 0), row(900, 0)) == "as fast"
     assert speed_word(row(1400, 1), row(1500, 1)) == "not comparable"
     assert speed_word(row(1500, 1), row(1500, 1)) == "not comparable"
+
+
+@pytest.mark.parametrize(("act", "scale"), [("step", 1.0), ("sigmoid", 10.0)])
+def test_diagonal_grid_design_is_exactly_right_with_two_units_on_at_the_odd_points(act, scale):
+    x, y = grid_task()
+    net = hand_designed_grid_net(act, scale, design="diagonals")
+    assert torch.equal(predict_labels(net, x), y)
+    on = units_on(grid_truth_table(net, x, y))
+    odd = (y[:, 0] == 1).numpy()
+    assert (on[odd] == 2).all() and (on[~odd] <= 1).all()
+    weights = grid_net_table(net)
+    assert weights["w_out"].tolist() == [scale] * 4 and weights.index.name == f"output bias {-1.5 * scale:.3f}"
+
+
+def test_grid_designs_differ_and_an_unknown_one_is_refused():
+    x, _ = grid_task()
+    parallel, diagonals = (grid_net_table(hand_designed_grid_net(design=d)) for d in ("parallel", "diagonals"))
+    assert not parallel.equals(diagonals)
+    with pytest.raises(ValueError, match="parallel, diagonals"):
+        hand_designed_grid_net(design="circles")
+
+
+def test_plot_grid_design_draws_one_line_per_hidden_unit():
+    x, y = grid_task()
+    ax = plot_grid_design(hand_designed_grid_net(design="diagonals"), x, y, title="t")
+    assert len(ax.lines) == 4 and ax.get_title() == "t" and ax.get_xlim() == (-0.5, 2.5)
+    plt.close(ax.figure)
+
+
+def test_speed_phrase_names_the_other_row():
+    row = lambda median, failed: pd.Series({"median_epochs": median, "failed": failed})  # noqa: E731
+    assert speed_phrase(row(900, 0), row(1500, 0), "the baseline") == "faster than the baseline"
+    assert speed_phrase(row(1500, 0), row(900, 0), "the baseline") == "slower than the baseline"
+    assert speed_phrase(row(900, 0), row(900, 0), "the baseline") == "as fast as the baseline"
+    assert speed_phrase(row(900, 1), row(1500, 1), "ReLU").startswith("not comparable with ReLU")
