@@ -183,3 +183,16 @@ def test_the_edition_is_written_with_its_pages_and_configuration(tmp_path):
     written = load(edition / "notebooks" / "02_spirals.ipynb")
     assert written == student.student_notebook(load(ROOT / "notebooks" / "02_spirals.ipynb"))
     assert not list(edition.rglob("*.part"))
+
+
+def test_the_edition_can_keep_the_outputs_of_every_cell_but_the_answers(editions):
+    source, _ = editions["02_spirals"]
+    executed = copy.deepcopy(source)
+    for cell in executed["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": f"ran {cell['id']}"}]
+    edition = student.student_notebook(source, executed)
+    assert student.leaks(source, edition) == []
+    for cell in (c for c in edition["cells"] if c["cell_type"] == "code"):
+        assert bool(cell["outputs"]) is ("answer" not in student.tags(cell))
+    assert cells_with(edition, "answer") and not any(c["outputs"] for c in cells_with(edition, "answer"))

@@ -1,12 +1,13 @@
 """The student edition: the notebooks with every answer replaced by ``...`` and every solution removed.
 
-    python -m nnutils.book.student [--build _build] [--root .]
+    python -m nnutils.book.student [--build _build] [--root .] [--outputs]
 
 How the sources mark them: a cell tagged ``solution`` is removed (a ``{solution-start}`` cell, or a solution's text);
 in a code cell tagged ``answer``, each statement whose line carries a comment starting with ``# your`` is the
 student's answer: an assignment keeps its target and gets ``...`` as its value, a function keeps its ``def`` line
-and gets ``...`` as its body. The edition goes to ``<build>/student`` (notebooks without outputs, the book's pages
-and configuration), ready for ``jupyter-book build``; ``make student`` does both.
+and gets ``...`` as its body. The edition goes to ``<build>/student`` (notebooks without outputs, or with ``--outputs``
+the last build's outputs in every cell but the answers; the book's pages and configuration), ready for
+``jupyter-book build``; ``make student`` does both.
 """
 
 from __future__ import annotations
@@ -75,9 +76,11 @@ def blank_answers(source: str) -> str:
     return "\n".join(lines)
 
 
-def student_notebook(nb: dict) -> dict:
-    """A copy of the notebook ``nb`` without solution cells, with blanked answers and without outputs."""
+def student_notebook(nb: dict, executed: dict | None = None) -> dict:
+    """A copy of the notebook ``nb`` without solution cells, with blanked answers and without outputs; with
+    ``executed`` (an executed copy of ``nb``), every code cell but the answers keeps its outputs from there."""
     nb = copy.deepcopy(nb)
+    ran = {c.get("id"): c for c in executed["cells"] if c["cell_type"] == "code"} if executed else {}
     cells = []
     for cell in nb["cells"]:
         if SOLUTION_TAG in tags(cell):
@@ -87,7 +90,9 @@ def student_notebook(nb: dict) -> dict:
         if ANSWER_TAG in tags(cell):
             cell["source"] = blank_answers(source_of(cell)).splitlines(keepends=True)
         if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
+            kept = ran.get(cell.get("id")) if ANSWER_TAG not in tags(cell) else None
+            cell["outputs"] = copy.deepcopy(kept.get("outputs", [])) if kept else []
+            cell["execution_count"] = kept.get("execution_count") if kept else None
         cells.append(cell)
     nb["cells"] = cells
     return nb
@@ -126,7 +131,8 @@ def _filled(stmt: ast.stmt, variables: set[str], functions: set[str]) -> str | N
 
 def leaks(source_nb: dict, student_nb: dict) -> list[str]:
     """What of the solutions the student edition ``student_nb`` of ``source_nb`` still shows, one line each: a
-    solution directive or a line of a solution cell's text, or an answer given a value or a body other than ``...``."""
+    solution directive or a line of a solution cell's text, an answer given a value or a body other than ``...``,
+    or an answer cell's output."""
     found, text = [], "\n".join(source_of(c) for c in student_nb["cells"])
     if SOLUTION_DIRECTIVE.search(text):
         found.append("a solution directive ({solution}, {solution-start} or {solution-end})")
@@ -142,8 +148,8 @@ def leaks(source_nb: dict, student_nb: dict) -> list[str]:
             variables, functions = variables | names[0], functions | names[1]
     for cell in student_nb["cells"]:
         if cell["cell_type"] == "code":
-            if any(output for output in cell.get("outputs", [])):
-                found.append(f"the outputs of cell {cell.get('id')}")
+            if ANSWER_TAG in tags(cell) and cell.get("outputs"):
+                found.append(f"the outputs of answer cell {cell.get('id')}")
             try:
                 tree = ast.parse(source_of(cell))
             except SyntaxError:
@@ -162,16 +168,18 @@ def write_notebook(path: Path, nb: dict) -> None:
         f.write("\n")
 
 
-def write_edition(root: Path = ROOT, build: Path | None = None) -> Path:
+def write_edition(root: Path = ROOT, build: Path | None = None, outputs: bool = False) -> Path:
     """Write the student edition of ``root`` into ``<build>/student`` (notebooks, pages, configuration); returns it.
-    The book's own notebooks (results, running times) come from ``<build>/executed/book`` when a build made them."""
+    The book's own notebooks (results, running times) come from ``<build>/executed/book`` when a build made them;
+    with ``outputs``, so do the chapters' outputs (all but the answer cells'), from ``<build>/executed/notebooks``."""
     root = Path(root).resolve()
     build = Path(build).resolve() if build else root / "_build"
     edition = build / "student"
     for path in sorted((root / "notebooks").glob("*.ipynb")):
         if not path.name.startswith("."):
-            nb = json.loads(path.read_text(encoding="utf-8"))
-            student = student_notebook(nb)
+            nb, ran = json.loads(path.read_text(encoding="utf-8")), build / "executed" / "notebooks" / path.name
+            executed = json.loads(ran.read_text(encoding="utf-8")) if outputs and ran.is_file() else None
+            student = student_notebook(nb, executed)
             left = leaks(nb, student)
             if left:
                 raise ValueError(f"{path.name}'s student edition would still show {left[0]}")
@@ -197,9 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--root", default=str(ROOT), help="project folder with notebooks/ and book/ (default: this one)"
     )
+    parser.add_argument(
+        "--outputs", action="store_true", help="keep the last build's outputs in every cell but the answer cells"
+    )
     args = parser.parse_args(argv)
     try:
-        edition = write_edition(Path(args.root), Path(args.build) if args.build else None)
+        edition = write_edition(Path(args.root), Path(args.build) if args.build else None, args.outputs)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
