@@ -51,9 +51,10 @@ book: execute site
 
 # The student edition: the notebooks with each answer as ... and no solutions (cells tagged solution removed,
 # outputs cleared) in $(BUILD)/student/notebooks, and its site, rendered unexecuted, in $(BUILD)/student/_build/html.
+# OUTPUTS=1 keeps the last build's outputs (from $(EXEC)) in every cell but the answers.
 .PHONY: student
 student: venv
-	$(PY) -m nnutils.book.student --build $(BUILD)
+	$(PY) -m nnutils.book.student --build $(BUILD) $(if $(OUTPUTS),--outputs)
 	$(VENV)/bin/jupyter-book build $(BUILD)/student --path-output $(BUILD)/student --keep-going
 	@echo "The student site is in $(BUILD)/student/_build/html/index.html"
 
