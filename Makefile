@@ -22,6 +22,7 @@ help:
 	@echo "make nbval     the notebooks under nbval in the ci profile (NB=notebooks/01_kmnist.ipynb for one)"
 	@echo "make bench     time the training loops and write book/benchmarks.json (the appendix's table)"
 	@echo "make student   the student edition (answers as ..., no solutions) and its site in $(BUILD)/student"
+	@echo "make pdf       the executed book as one PDF, $(BUILD)/pdf/book.pdf (headless Chromium), a page per chapter"
 	@echo "make lab       open the notebooks in JupyterLab"
 	@echo "make clean     remove $(BUILD)"
 
@@ -58,6 +59,13 @@ student: venv
 	$(VENV)/bin/jupyter-book build $(BUILD)/student --path-output $(BUILD)/student --keep-going
 	@echo "The student site is in $(BUILD)/student/_build/html/index.html"
 
+# The whole book as one PDF, $(BUILD)/pdf/book.pdf: the executed copies (like site, it executes nothing) rendered as a
+# single HTML page, printed by headless Chromium and checked to have a page starting each chapter of _toc.yml.
+# PDF_OPTIONAL=1 (make test) skips it without Chromium, as the browser test is, except with CI=true.
+.PHONY: pdf
+pdf: venv
+	$(PY) -m nnutils.book.pdf --build $(BUILD) $(if $(PDF_OPTIONAL),--optional)
+
 # Time the training loops against the reports' style of loop; the appendix page renders book/benchmarks.json.
 bench: venv
 	$(PY) -m nnutils.book.bench
@@ -84,6 +92,7 @@ test: venv
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 NNUTILS_PROGRESS=0 $(PY) -m pytest -n $(JOBS) tests \
 	  --ignore=tests/test_site_browser.py
 	$(MAKE) book PROFILE=ci
+	$(MAKE) pdf PDF_OPTIONAL=1
 	$(PY) -m pytest tests/test_site_browser.py
 
 # The notebooks under nbval, for whoever wants that route (make test does not need it): NB=notebooks/01_kmnist.ipynb
