@@ -196,3 +196,16 @@ def test_the_edition_can_keep_the_outputs_of_every_cell_but_the_answers(editions
     for cell in (c for c in edition["cells"] if c["cell_type"] == "code"):
         assert bool(cell["outputs"]) is ("answer" not in student.tags(cell))
     assert cells_with(edition, "answer") and not any(c["outputs"] for c in cells_with(edition, "answer"))
+
+
+def test_the_edition_takes_the_outputs_from_the_build_when_asked(tmp_path):
+    ran = load(ROOT / "notebooks" / "02_spirals.ipynb")
+    for cell in ran["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran"}]
+    student.write_notebook(tmp_path / "executed" / "notebooks" / "02_spirals.ipynb", ran)
+    plain = load(student.write_edition(ROOT, tmp_path) / "notebooks" / "02_spirals.ipynb")
+    kept = load(student.write_edition(ROOT, tmp_path, outputs=True) / "notebooks" / "02_spirals.ipynb")
+    assert not any(c.get("outputs") for c in plain["cells"])
+    assert any(c.get("outputs") for c in kept["cells"]) and not any(c["outputs"] for c in cells_with(kept, "answer"))
+    assert not any(c.get("outputs") for c in load(tmp_path / "student" / "notebooks" / "01_kmnist.ipynb")["cells"])
