@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from . import data
-from .history import Run
+from .history import History, Run
 from .models import MLP, activation
 from .training import predict, train_model
 
@@ -140,18 +140,40 @@ def classify(
     )
 
 
+def classify_runs(
+    x: torch.Tensor, y: torch.Tensor, hidden: Sequence[int], repeats: int, *, n_val: int, seed: int = 0, **options
+) -> list[Run]:
+    """``classify`` on ``repeats`` random splits and initialisations (seeds seed, seed + 1, ...), one run each."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, not {repeats}.")
+    return [classify(x, y, hidden, n_val=n_val, seed=seed + r, **options) for r in range(repeats)]
+
+
+def accuracy_table(runs: Sequence[Run]) -> pd.DataFrame:
+    """One row per run: the validation accuracy after the last epoch and at the best epoch."""
+    rows = [(run.history.last("val_acc"), max(run.history.val_acc)) for run in runs]
+    return pd.DataFrame(rows, columns=["last", "best"])
+
+
 def classify_repeated(
     x: torch.Tensor, y: torch.Tensor, hidden: Sequence[int], repeats: int, *, n_val: int, seed: int = 0, **options
 ) -> pd.DataFrame:
-    """``classify`` on ``repeats`` random splits and initialisations (seeds seed, seed + 1, ...): one row per repeat
-    with the validation accuracy after the last epoch and at the best epoch."""
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, not {repeats}.")
-    rows = []
-    for r in range(repeats):
-        history = classify(x, y, hidden, n_val=n_val, seed=seed + r, **options).history
-        rows.append((history.last("val_acc"), max(history.val_acc)))
-    return pd.DataFrame(rows, columns=["last", "best"])
+    """``accuracy_table`` of ``classify_runs``: one row per repeat, last and best validation accuracy."""
+    return accuracy_table(classify_runs(x, y, hidden, repeats, n_val=n_val, seed=seed, **options))
+
+
+def mean_history(runs: Sequence[Run]) -> History:
+    """The per-epoch mean over runs of equal length of every column they share (for ``plotting.plot_history``)."""
+    if not runs:
+        raise ValueError("mean_history needs at least one run.")
+    lengths = {len(run.history) for run in runs}
+    if len(lengths) > 1:
+        raise ValueError(f"The runs have different numbers of epochs ({sorted(lengths)}): they cannot be averaged.")
+    shared = [c for c in runs[0].history.columns if all(c in run.history for run in runs)]
+    mean = History()
+    for i in range(lengths.pop()):
+        mean.append(**{c: sum(float(getattr(run.history, c)[i]) for run in runs) / len(runs) for c in shared})
+    return mean
 
 
 def constant_image_mse(x_train: torch.Tensor, x_test: torch.Tensor) -> dict[str, float]:

@@ -7,6 +7,7 @@ Typical use::
     run = train_tracked("small CNN", lambda: SmallCNN(3), train, val, test, optimizer="adam", lr=1e-3)
     gap(run), summary_row(run)  # training minus validation accuracy; the run as a table row
     maps = feature_maps(run.model, test[0][:1])  # {"conv": ..., "relu": ..., "pool": ...}
+    untrained_outputs(scaled_normal_init(models.MLP()), *test)  # what a net says before any training
     save_weights(run.model, "small_cnn.pt"); load_weights(SmallCNN(3), "small_cnn.pt")
 """
 
@@ -152,6 +153,34 @@ def feature_maps(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     finally:
         model.train(was_training)
     return {named[m]: out.cpu() for m, out in outputs.items() if isinstance(out, torch.Tensor) and out.ndim == 4}
+
+
+@torch.no_grad()
+def scaled_normal_init(model: nn.Module, std: float = 0.1) -> nn.Module:
+    """Report 004's start: each Linear or Conv2d weight drawn from N(0, std) divided by sqrt(fan-in), biases 0."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear | nn.Conv2d):
+            fan_in = module.weight[0].numel()
+            module.weight.normal_(0.0, std).div_(math.sqrt(fan_in))
+            nn.init.zeros_(module.bias)
+    return model
+
+
+@torch.no_grad()
+def untrained_outputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
+    """One row per image: its label, the predicted class and the ten class probabilities (``p0``..``p9``) of a
+    model with log-softmax outputs."""
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels.")
+    was_training = model.training
+    try:
+        probabilities = model.eval()(x.to(device_of(model))).exp().cpu()
+    finally:
+        model.train(was_training)
+    table = pd.DataFrame(probabilities.numpy(), columns=[f"p{c}" for c in range(probabilities.shape[1])])
+    table.insert(0, "predicted", probabilities.argmax(dim=1).numpy())
+    table.insert(0, "label", y.cpu().numpy())
+    return table
 
 
 # ---------------------------------------------------------------- the chapter's data and training runs

@@ -133,3 +133,28 @@ def test_label_separation_is_the_share_between_class_centres():
         ae.label_separation(torch.zeros(4, 2), labels[:3])
     with pytest.raises(ValueError, match="do not vary"):
         ae.label_separation(torch.zeros(4, 2), labels)
+
+
+def test_classify_runs_keep_each_repeat_and_their_mean_history_is_the_epoch_mean():
+    x, y = _features()
+    options = dict(n_val=30, epochs=3, batch_size=16, lr=1e-2, progress=False)
+    runs = ae.classify_runs(x, y, (8,), 2, seed=4, **options)
+    assert len(runs) == 2 and runs[0].history.val_acc != runs[1].history.val_acc
+    assert ae.accuracy_table(runs).equals(ae.classify_repeated(x, y, (8,), 2, seed=4, **options))
+    mean = ae.mean_history(runs)
+    assert len(mean) == 3 and {"train_acc", "val_acc", "train_loss", "val_loss"} <= set(mean.columns)
+    for column in ("val_acc", "train_loss"):
+        expected = [(a + b) / 2 for a, b in zip(getattr(runs[0].history, column), getattr(runs[1].history, column))]
+        assert getattr(mean, column) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="repeats"):
+        ae.classify_runs(x, y, (8,), 0, **options)
+
+
+def test_mean_history_needs_runs_of_equal_length():
+    x, y = _features()
+    options = dict(n_val=30, batch_size=16, lr=1e-2, progress=False)
+    short, longer = (ae.classify(x, y, (), epochs=e, **options) for e in (2, 3))
+    with pytest.raises(ValueError, match="different numbers of epochs"):
+        ae.mean_history([short, longer])
+    with pytest.raises(ValueError, match="at least one run"):
+        ae.mean_history([])

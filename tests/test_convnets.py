@@ -224,3 +224,31 @@ def test_largest_confusions_are_shares_of_the_true_class():
     assert len(every) == 4 and {cell[:2] for cell in every[2:]} == {("1", "0"), ("1", "2")}, "empty cells left out"
     with pytest.raises(ValueError, match="one row per class"):
         cn.largest_confusions(confusion, ["0", "1"])
+
+
+def test_scaled_normal_init_is_the_reports_start():
+    set_seed(0)
+    model = cn.scaled_normal_init(MLP(hidden=(64,)), std=0.1)
+    first, second = (m for m in model.modules() if isinstance(m, torch.nn.Linear))
+    for layer, fan_in in ((first, 784), (second, 64)):
+        assert float(layer.weight.detach().std()) * math.sqrt(fan_in) == pytest.approx(0.1, rel=0.1)
+        assert float(layer.weight.detach().mean()) == pytest.approx(0.0, abs=0.1 / math.sqrt(fan_in))
+        assert torch.count_nonzero(layer.bias) == 0
+    conv = cn.scaled_normal_init(LeNet5()).features.conv2
+    assert float(conv.weight.detach().std()) * math.sqrt(6 * 5 * 5) == pytest.approx(0.1, rel=0.15)
+
+
+def test_untrained_outputs_are_near_uniform_probabilities_with_labels():
+    set_seed(0)
+    x, y = batch(5), torch.tensor([3, 1, 4, 1, 5])
+    table = cn.untrained_outputs(cn.scaled_normal_init(MLP(hidden=(64,))), x, y)
+    probabilities = table[[f"p{c}" for c in range(10)]].to_numpy()
+    assert list(table["label"]) == [3, 1, 4, 1, 5] and len(table) == 5
+    assert probabilities.sum(axis=1) == pytest.approx([1.0] * 5, abs=1e-5)
+    assert abs(probabilities - 0.1).max() < 0.02, "tiny weights: every class near 1/10"
+    assert list(table["predicted"]) == list(probabilities.argmax(axis=1))
+    model = MLP(dropout=0.5)
+    cn.untrained_outputs(model, x, y)
+    assert model.training, "the model keeps its training mode"
+    with pytest.raises(ValueError, match="5 images but 4 labels"):
+        cn.untrained_outputs(MLP(), x, y[:4])
