@@ -150,5 +150,5 @@ def test_a_tiny_book_prints_each_chapter_on_a_page_and_an_animation_as_its_last_
     from pypdf import PdfReader
 
     text = pdf.normalized(" ".join(page.extract_text() for page in PdfReader(out).pages))
-    assert pdf.normalized("Animation: frame 3 of 3") in text
+    assert pdf.normalized("Animation: frame 3 of 3, the last, is shown") in text
     assert "once" not in text and "loop" not in text  # the player's controls are not printed

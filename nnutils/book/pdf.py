@@ -30,12 +30,14 @@ from .browser import HOW_TO_GET, find_chromium, required
 from .build import ROOT, Builder
 
 # Printed only: every chapter (a document of the single page) from a new page, an animation's frame without its
-# player's buttons, and the theme's navigation hidden.
+# player's buttons, the theme's navigation hidden, the text the page's full width and long code lines wrapped.
 PRINT_CSS = """
 @media print {
   span[id^="document-"] + section { break-before: page; }
   .animation .anim-controls, .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-footer,
   .header-article, .prev-next-area, .headerlink { display: none !important; }
+  .bd-page-width, .bd-main, .bd-content, .bd-article-container { max-width: none !important; }
+  pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }
   .animation img { max-width: 100%; }
   .animation .print-note { font-size: 0.8em; font-style: italic; }
   img, figure, .cell_output { break-inside: avoid; }
@@ -52,8 +54,9 @@ LAST_FRAMES_JS = """async () => {
       player.last_frame();
       const note = document.createElement('p');
       note.className = 'print-note';
-      note.textContent = `Animation: frame ${player.frames.length} of ${player.frames.length}, the last, `
-        + 'is shown (the site plays them all).';
+      const shown = player.current_frame + 1, all = player.frames.length;
+      note.textContent = `Animation: frame ${shown} of ${all}${shown === all ? ', the last,' : ''} is shown `
+        + '(the site plays them all).';
       div.appendChild(note);
     }
   }
@@ -190,6 +193,15 @@ def print_pdf(html: Path, page: str, out: Path, chromium: str) -> list[str]:
     return notes
 
 
+def font_notes() -> list[str]:
+    """A note when no Japanese font is installed (chapter 1's hiragana would print as empty boxes)."""
+    try:
+        found = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [] if found else ["no Japanese font, so the hiragana print as boxes: apt-get install fonts-noto-cjk"]
+
+
 def build_html(executed: Path, output: Path) -> Path:
     """Render the staged book with Jupyter Book's single-page HTML builder; returns the HTML folder."""
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(executed), "--builder", "singlehtml"]
@@ -225,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     html = build_html(builder.executed, folder)
     toc = yaml.safe_load((builder.executed / "_toc.yml").read_text(encoding="utf-8"))
     out = folder / "book.pdf"
-    for note in print_pdf(html, f"{toc['root']}.html", out, chromium):
+    for note in font_notes() + print_pdf(html, f"{toc['root']}.html", out, chromium):
         print(f"pdf: note: {note}")
     found = chapters(builder.executed)
     problems = check_pdf(out, [title for _, title in found])
