@@ -1,6 +1,7 @@
 """Chapter 4a (backpropagation from scratch): MNIST splits and subsets as NumPy arrays, the chapter's MLP and CNN
-runs on ``nnutils.scratch`` (each a ``Run``), MLP trials that train each setting once, the bridge to PyTorch,
-filter snapshots, the deconvolution view and the convolution timings. The sweeps and cross-validation run through
+runs on ``nnutils.scratch`` (each a ``Run``; a large training set in measured parts), MLP trials that train each
+setting once, the bridge to PyTorch, filter snapshots, saturated units, the deconvolution view, the convolution
+timings, and one-line notes on figures outside the report's tolerance. The sweeps and cross-validation run through
 ``nnutils.sweep``; the figures are in ``nnutils.backprop_plots``.
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .history import Run
+from .history import History, Run
 from .scratch import Conv2D, Network, cnn, evaluate, first_of, fit, mlp
 from .sweep import MLP_METRICS, grid, run_trials
 
@@ -117,6 +118,26 @@ CNN_ACTIVATIONS = {"tanh": ("tanh", 0.5), "relu": ("leaky_relu", 0.01), "sigmoid
 SIGMOID_SLOPES = {None: (0.7, 0.05), 128: (0.7, 0.7, 0.05)}
 
 
+def cnn_net(
+    act: str = "relu",
+    hidden: int | None = None,
+    leak: float | None = None,
+    seed: int = 0,
+    dtype=np.float32,
+    init: str = "lecun",
+) -> Network:
+    """Report 003's CNN (16 filters 7 x 7; architecture A: hidden=None, B: hidden=128) with the report's activation
+    settings: ``act`` is one of tanh, relu (leaky, leak 0.01 unless ``leak``) or sigmoid."""
+    if act not in CNN_ACTIVATIONS:
+        raise ValueError(f"Unknown activation {act!r}: choose one of {', '.join(CNN_ACTIVATIONS)}.")
+    name, param = CNN_ACTIVATIONS[act]
+    param = SIGMOID_SLOPES.get(hidden, (0.7,) * 2 + (0.05,)) if act == "sigmoid" else (leak or param)
+    return cnn(16, 7, hidden=hidden, act=name, param=param, init=init, seed=seed, dtype=dtype)
+
+
+CNN_FIT = {"loss": "mse", "batch_size": 10, "lr": 0.01, "track_delta": 0}
+
+
 def train_cnn(
     train: tuple,
     test: tuple,
@@ -125,27 +146,61 @@ def train_cnn(
     leak: float | None = None,
     seed: int = 0,
     quiet: bool = False,
+    init: str = "lecun",
     **fit_options,
 ) -> Run:
-    """Report 003's CNN (16 filters 7 x 7; architecture A: hidden=None, B: hidden=128) on squared error, 10 images
-    per step at lr 0.01 unless given, following the test set and the conv deltas; prints one line unless quiet.
-
-    ``act`` is one of tanh, relu (leaky, leak 0.01 unless ``leak``) or sigmoid, with the report's slopes.
-    """
-    if act not in CNN_ACTIVATIONS:
-        raise ValueError(f"Unknown activation {act!r}: choose one of {', '.join(CNN_ACTIVATIONS)}.")
-    name, param = CNN_ACTIVATIONS[act]
-    param = SIGMOID_SLOPES.get(hidden, (0.7,) * 2 + (0.05,)) if act == "sigmoid" else (leak or param)
-    net = cnn(16, 7, hidden=hidden, act=name, param=param, seed=seed, dtype=train[0].dtype)
-    options = {"loss": "mse", "batch_size": 10, "lr": 0.01, "track_delta": 0} | fit_options
+    """Report 003's CNN (``cnn_net``) on squared error, 10 images per step at lr 0.01 unless given, following the
+    test set and the conv deltas; prints one line unless quiet."""
+    net = cnn_net(act, hidden, leak, seed, train[0].dtype, init)
     start = time.perf_counter()
-    h = fit(net, train, test=test, seed=seed, **options)
+    h = fit(net, train, test=test, seed=seed, **(CNN_FIT | fit_options))
     run = Run(f"{act} {'B' if hidden else 'A'}", net, h, seconds=time.perf_counter() - start)
     if not quiet:
         extra = {k: v for k, v in fit_options.items() if k != "epochs"}
         label = f"{run.name} {extra}" if extra else run.name
         print(f"{label}: train {h.train_acc[-1]:.3f}, test {h.test_acc[-1]:.3f}, {run.seconds:.0f} s")
     return run
+
+
+def train_cnn_chunked(
+    train: tuple, val: tuple, act: str, hidden: int | None, epochs: int, chunks: int = 5, seed: int = 0, **fit_options
+) -> Run:
+    """``train_cnn`` for a large training set: each epoch (a fresh random order) in ``chunks`` parts, the validation
+    set measured after each part, so that even a few epochs draw a curve (``epoch`` counts in fractions)."""
+    if epochs < 1 or chunks < 1:
+        raise ValueError(f"Need epochs >= 1 and chunks >= 1, not {epochs} and {chunks}.")
+    net = cnn_net(act, hidden, None, seed, train[0].dtype)
+    rng, history, start = np.random.default_rng(seed), History(), time.perf_counter()
+    for epoch in range(epochs):
+        for part, index in enumerate(np.array_split(rng.permutation(len(train[1])), chunks)):
+            options = CNN_FIT | fit_options | {"epochs": 1, "shuffle": False, "seed": seed}
+            row = {k: v[0] for k, v in fit(net, (train[0][index], train[1][index]), val, **options).as_dict().items()}
+            history.append(**(row | {"epoch": epoch + (part + 1) / chunks}))
+            if not np.isfinite(row["train_loss"]):
+                return Run(f"{act} {'B' if hidden else 'A'}", net, history, seconds=time.perf_counter() - start)
+    return Run(f"{act} {'B' if hidden else 'A'}", net, history, seconds=time.perf_counter() - start)
+
+
+def saturated_share(net: Network, x: np.ndarray, below: float = 0.01) -> float:
+    """The share of the units after the first convolution whose activation's derivative, for inputs x, is below
+    ``below`` times its largest value (a saturated unit passes back almost no gradient)."""
+    i, _ = first_of(net, Conv2D)
+    act = net.layers[i + 1]
+    z = net.activations(x)[i]  # the convolution's output: the activation's input
+    return float((act.df(z) < below * act.df(np.zeros(1, dtype=z.dtype)).max()).mean())
+
+
+def outside_notes(comparison: pd.DataFrame, reasons: Mapping[str, str]) -> list[str]:
+    """One line for each figure of a ``Results.compare`` table outside tolerance: how far off, and the reason
+    (``reasons``: figure -> reason, or ``"*"`` for every figure without its own)."""
+    notes = []
+    for figure, row in comparison[comparison["status"] == "outside tolerance"].iterrows():
+        reason = reasons.get(figure, reasons.get("*"))
+        if reason is None:
+            raise KeyError(f"No reason given for {figure!r}, which is outside tolerance: add it to reasons.")
+        side = "above" if row["difference"] > 0 else "below"
+        notes.append(f"{figure}: {100 * abs(row['difference']):.1f} points {side} the report's: {reason}")
+    return notes
 
 
 def summarize(runs: Mapping[str, Run], split: str = "test") -> pd.DataFrame:

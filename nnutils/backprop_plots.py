@@ -1,4 +1,4 @@
-"""Chapter 4a's figures: the activation functions and their slopes, a sweep's accuracies, and rows of filters."""
+"""Chapter 4a's figures: the activation functions and their slopes, sweeps' accuracies, and rows of filters."""
 
 from __future__ import annotations
 
@@ -41,6 +41,22 @@ def plot_sweep(table: pd.DataFrame, column: str, log: bool = True, ax: plt.Axes 
     ax.set(xlabel=column, ylabel="accuracy", title=f"accuracy against {column}", ylim=(0, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    return ax
+
+
+def plot_sweeps(tables: Mapping[str, pd.DataFrame], column: str, log: bool = True, ax: plt.Axes | None = None):
+    """Several sweeps of the same value on one panel (e.g. one and two hidden layers): training accuracy solid,
+    validation dashed, one colour per named table."""
+    ax = ax or plt.subplots(figsize=(5.5, 3.6))[1]
+    for i, (name, table) in enumerate(tables.items()):
+        table = table.sort_values(column)
+        ax.plot(table[column], table["train_acc"], "o-", color=f"C{i}", label=f"{name}: training")
+        ax.plot(table[column], table["val_acc"], "s--", color=f"C{i}", label=f"{name}: validation")
+    if log:
+        ax.set_xscale("log", base=2 if column == "batch_size" else 10)
+    ax.set(xlabel=column, ylabel="accuracy", title=f"accuracy against {column}", ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     return ax
 
 

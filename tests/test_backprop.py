@@ -207,3 +207,49 @@ def test_mlp_trials_give_the_sweep_tables_and_train_each_setting_once(monkeypatc
     assert in_workers.sweep({"lr": [0.1, 0.3]}, **fixed).drop(columns="seconds").equals(by_lr.drop(columns="seconds"))
     returned = in_workers.run(**fixed)  # a network trained in a worker process comes back whole
     np.testing.assert_array_equal(returned.model.layers[1].params["W"], trials.run(**fixed).model.layers[1].params["W"])
+
+
+def test_chunked_cnn_run_measures_each_part_and_counts_epochs_in_fractions():
+    x, y = digits(12)
+    run = bp.train_cnn_chunked((x, y), digits(6, seed=1), "tanh", None, epochs=2, chunks=3)
+    assert np.allclose(run.history.epoch, [1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2])
+    assert len(run.history.val_acc) == 6 and np.isfinite(run.history.val_loss).all()
+    with pytest.raises(ValueError, match="chunks >= 1"):
+        bp.train_cnn_chunked((x, y), None, "tanh", None, epochs=1, chunks=0)
+
+
+def test_cnn_net_takes_the_initialisation_and_rejects_unknown_activations():
+    wide = bp.cnn_net("sigmoid", None, init="gaussian").layers[0].params["W"]
+    narrow = bp.cnn_net("sigmoid", None).layers[0].params["W"]
+    assert wide.std() > 5 * narrow.std()  # N(0, 1) against N(0, 1/49)
+    with pytest.raises(ValueError, match="Unknown activation"):
+        bp.cnn_net("swish")
+
+
+def test_saturated_share_sees_large_inputs_saturate_a_sigmoid():
+    x, _ = digits(4)
+    net = bp.cnn_net("sigmoid", None)
+    assert bp.saturated_share(net, 0 * x) == 0.0
+    assert bp.saturated_share(net, x) < 0.05
+    assert bp.saturated_share(net, 255 * x) > 0.5
+
+
+def test_outside_notes_give_one_line_per_figure_outside_tolerance():
+    table = pd.DataFrame(
+        {"difference": [-0.062, 0.01, 0.2], "status": ["outside tolerance", "within tolerance", "outside tolerance"]},
+        index=["relu A", "tanh A", "sigmoid A"],
+    )
+    notes = bp.outside_notes(table, {"*": "its own subset.", "sigmoid A": "slow."})
+    assert notes == [
+        "relu A: 6.2 points below the report's: its own subset.",
+        "sigmoid A: 20.0 points above the report's: slow.",
+    ]
+    with pytest.raises(KeyError, match="relu A"):
+        bp.outside_notes(table, {"sigmoid A": "slow."})
+
+
+def test_plot_sweeps_draws_one_colour_per_table():
+    table = pd.DataFrame({"lr": [0.1, 0.01], "train_acc": [0.9, 0.8], "val_acc": [0.85, 0.7]})
+    ax = backprop_plots.plot_sweeps({"100-64": table, "100": table.assign(val_acc=0.5)}, "lr")
+    assert len(ax.lines) == 4 and ax.lines[0].get_color() == ax.lines[1].get_color() != ax.lines[2].get_color()
+    plt.close("all")
