@@ -117,10 +117,11 @@ def test_without_chromium_or_an_executed_book_one_line_says_so(monkeypatch, tmp_
     assert "(the PDF is skipped)" in capsys.readouterr().out
     monkeypatch.setenv("CI", "true")
     assert pdf.main(["--build", str(tmp_path), "--optional"]) == 1
+    assert "(the PDF is skipped)" not in capsys.readouterr().err
     monkeypatch.setattr(pdf, "find_chromium", lambda: "/usr/bin/chromium")
     assert pdf.main(["--build", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "pdf: no executed book in" in out and "notebooks/01_kmnist" in out
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pdf: no executed book in" in err and "notebooks/01_kmnist" in err
 
 
 CHROMIUM = pdf.find_chromium()
@@ -145,7 +146,8 @@ def test_a_tiny_book_prints_each_chapter_on_a_page_and_an_animation_as_its_last_
     (tmp_path / "book" / "intro.html").write_text(f"<html><body><h1>The book</h1>{body}</body></html>")
     out = tmp_path / "book.pdf"
     notes = pdf.print_pdf(tmp_path, "book/intro.html", out, CHROMIUM)
-    assert notes[0].startswith("not loaded (not local): http://example.invalid/remote.png")
+    assert notes[0] == "1 image(s) did not load"
+    assert notes[1].startswith("not loaded (not local): http://example.invalid/remote.png")
     assert pdf.check_pdf(out, ["Alpha chapter", "Beta chapter"]) == []
     from pypdf import PdfReader
 

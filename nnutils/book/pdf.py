@@ -43,7 +43,8 @@ PRINT_CSS = """
   img, figure, .cell_output { break-inside: avoid; }
 }
 """
-# Shows each matplotlib player's last frame (its final state), with a line saying so; returns how many show none.
+# Shows each matplotlib player's last frame (its final state), with a line saying so; returns how many players
+# show no frame and how many other images did not load.
 LAST_FRAMES_JS = """async () => {
   const players = Array.from(document.querySelectorAll('div.animation'));
   for (const div of players) {
@@ -62,7 +63,9 @@ LAST_FRAMES_JS = """async () => {
   }
   await document.fonts.ready;
   await Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)));
-  return players.filter(d => { const i = d.querySelector('img'); return !i || !i.naturalWidth; }).length;
+  const blank = players.filter(d => { const i = d.querySelector('img'); return !i || !i.naturalWidth; }).length;
+  const broken = Array.from(document.images).filter(i => !i.closest('div.animation') && !i.naturalWidth).length;
+  return [blank, broken];
 }"""
 MATHJAX_JS = """async () => {
   const mj = window.MathJax;
@@ -179,9 +182,11 @@ def print_pdf(html: Path, page: str, out: Path, chromium: str) -> list[str]:
             tab.add_style_tag(content=PRINT_CSS)
             if not tab.evaluate(MATHJAX_JS) and tab.locator("span.math, div.math").count():
                 notes.append("equations are printed as TeX source: MathJax did not load from a local file")
-            blank = tab.evaluate(LAST_FRAMES_JS)
+            blank, broken = tab.evaluate(LAST_FRAMES_JS)
             if blank:
                 notes.append(f"{blank} animation(s) show no frame")
+            if broken:
+                notes.append(f"{broken} image(s) did not load")
             margin = {side: "15mm" for side in ("top", "bottom", "left", "right")}
             data = tab.pdf(format="A4", print_background=True, margin=margin, outline=True, tagged=True)
         finally:
@@ -216,6 +221,10 @@ def missing_pages(executed: Path) -> list[str]:
     return [n for n in names if not (executed / f"{n}.ipynb").is_file()]
 
 
+def fail(line: str) -> None:
+    print(f"pdf: {line}", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnutils.book.pdf", description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", default=str(ROOT / "_build"), help="build folder (default: _build)")
@@ -230,21 +239,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if skip else 1
     missing = missing_pages(builder.executed)
     if missing:
-        print(f"pdf: no executed book in {builder.executed} (missing {', '.join(missing)}): run `make book` first")
+        fail(f"no executed book in {builder.executed} (missing {', '.join(missing)}): run `make book` first")
+        return 1
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from pypdf import PdfReader
+    except ImportError as error:
+        fail(f"{error.name} is not installed: .venv/bin/pip install -e '.[dev]'")
         return 1
     builder.stage()
-    folder = builder.build / "pdf"
-    html = build_html(builder.executed, folder)
+    folder, found = builder.build / "pdf", chapters(builder.executed)
+    try:
+        html = build_html(builder.executed, folder)
+    except subprocess.CalledProcessError as error:
+        fail(f"jupyter-book's singlehtml build failed (exit status {error.returncode}); its messages are above")
+        return 1
     toc = yaml.safe_load((builder.executed / "_toc.yml").read_text(encoding="utf-8"))
     out = folder / "book.pdf"
-    for note in font_notes() + print_pdf(html, f"{toc['root']}.html", out, chromium):
+    try:
+        notes = font_notes() + print_pdf(html, f"{toc['root']}.html", out, chromium)
+    except PlaywrightError as error:
+        fail(f"Chromium ({chromium}) could not print the book: {str(error).splitlines()[0]}")
+        return 1
+    for note in notes:
         print(f"pdf: note: {note}")
-    found = chapters(builder.executed)
     problems = check_pdf(out, [title for _, title in found])
     for line in problems:
-        print(f"pdf: {line}", file=sys.stderr)
-    from pypdf import PdfReader
-
+        fail(line)
     pages = len(PdfReader(out).pages)
     print(f"pdf: {out} ({pages} pages, {len(found)} chapters) in {time.perf_counter() - start:.0f} s")
     return 1 if problems else 0
