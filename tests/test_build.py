@@ -92,6 +92,15 @@ def test_runs_once_then_skips_then_reruns_a_changed_source(project, capfd):
     assert statuses(third) == {"notebooks/a.ipynb": "skipped", "notebooks/b.ipynb": "ran", "book/page.ipynb": "ran"}
 
 
+def test_executed_copies_keep_no_widget_state(project):
+    """The site has no kernel: a widget's saved state would make its page load widget scripts from the network."""
+    write_notebook(project / "notebooks" / "a.ipynb", "import ipywidgets\nipywidgets.IntSlider(3)")
+    Builder(root=project, profile="ci", jobs=1).run()
+    executed = nbformat.read(str(project / "_build/executed/notebooks/a.ipynb"), as_version=4)
+    assert "application/vnd.jupyter.widget-view+json" in json.dumps(executed.cells[-1].outputs)  # it did run
+    assert "widgets" not in executed.metadata
+
+
 def test_a_failing_notebook_is_named_with_its_cell_first_line_and_copy(project):
     write_notebook(project / "notebooks" / "c.ipynb", "raise RuntimeError('boom: not found\\nsearched: here')")
     write_notebook(project / "notebooks" / "d.ipynb", "assert 1 + 1 == 3")

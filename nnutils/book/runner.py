@@ -160,8 +160,10 @@ def profile_error(results_file: Path, profile: str, stem: str) -> str:
 
 def hide_injected_parameters(path: Path) -> None:
     """Tag the cell papermill injects (``# Parameters``, ``profile = ...``) ``remove-cell``, so the site does not
-    show it; the notebook's own parameters cell already says its profile."""
+    show it; the notebook's own parameters cell already says its profile. Drop the widgets' saved state: the
+    site has no kernel, and with it a page would fetch widget scripts from the network to draw a dead widget."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    nb.get("metadata", {}).pop("widgets", None)
     for cell in nb.get("cells", []):
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
