@@ -199,7 +199,7 @@ def outside_notes(comparison: pd.DataFrame, reasons: Mapping[str, str]) -> list[
         if reason is None:
             raise KeyError(f"No reason given for {figure!r}, which is outside tolerance: add it to reasons.")
         side = "above" if row["difference"] > 0 else "below"
-        notes.append(f"{figure}: {100 * abs(row['difference']):.1f} points {side} the report's: {reason}")
+        notes.append(f"{figure}: {100 * abs(row['difference']):.1f} points {side} the report's; {reason}")
     return notes
 
 

@@ -241,8 +241,8 @@ def test_outside_notes_give_one_line_per_figure_outside_tolerance():
     )
     notes = bp.outside_notes(table, {"*": "its own subset.", "sigmoid A": "slow."})
     assert notes == [
-        "relu A: 6.2 points below the report's: its own subset.",
-        "sigmoid A: 20.0 points above the report's: slow.",
+        "relu A: 6.2 points below the report's; its own subset.",
+        "sigmoid A: 20.0 points above the report's; slow.",
     ]
     with pytest.raises(KeyError, match="relu A"):
         bp.outside_notes(table, {"sigmoid A": "slow."})
