@@ -84,7 +84,7 @@ def test_spirals_playground_trains_and_restarts():
     assert "epoch 50," in status.value and picture(view) != trained
 
 
-def test_playground_training_moves_the_weights():
+def test_each_train_click_adds_its_epochs():
     x, y = sp.two_spirals(n_per_spiral=12)
     view = spirals_playground((x, y), hidden=3, epochs_per_click=50, redraw_every=50, resolution=10)
     status = find_widget_all(view, widgets.HTML)[0]

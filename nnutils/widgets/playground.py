@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from .. import spirals as sp
 from ..training import TrainConfig, Trainer, set_seed
 from ..unit_maps import plot_unit_maps, unit_maps
-from .render import image_view, png
+from .render import WIDE_LABELS, image_view, png
 
 NETS = ("RawNet", "PolarNet")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
@@ -45,13 +45,17 @@ def spirals_playground(
     x, y = data if data is not None else sp.two_spirals()
     controls = {
         "net": widgets.ToggleButtons(options=NETS, value=net, description="net"),
-        "hidden": widgets.IntSlider(value=hidden, min=1, max=16, description="hidden units"),
+        "hidden": widgets.IntSlider(value=hidden, min=1, max=16, description="hidden units", style=WIDE_LABELS),
         "act": widgets.Dropdown(options=ACTIVATIONS, value=act, description="activation"),
         "init_scale": widgets.FloatLogSlider(
-            value=init_scale, base=10, min=-2, max=0, step=0.1, description="init scale"
+            value=init_scale, base=10, min=-2, max=0, step=0.1, description="init scale", style=WIDE_LABELS
         ),
-        "lr": widgets.FloatLogSlider(value=lr, base=10, min=-3, max=-1, step=0.1, description="learning rate"),
-        "epochs": widgets.IntSlider(value=epochs_per_click, min=50, max=500, step=50, description="epochs/click"),
+        "lr": widgets.FloatLogSlider(
+            value=lr, base=10, min=-3, max=-1, step=0.1, description="learning rate", style=WIDE_LABELS
+        ),
+        "epochs": widgets.IntSlider(
+            value=epochs_per_click, min=50, max=500, step=50, description="epochs/click", style=WIDE_LABELS
+        ),
     }
     train_button, new_button = widgets.Button(description="Train"), widgets.Button(description="New weights")
     status, view = widgets.HTML(), image_view()

@@ -21,7 +21,10 @@ def png(fig: Figure, dpi: float = 72) -> bytes:
 
 def image_view() -> widgets.Image:
     """An empty PNG view that a callback fills with ``png(fig)``."""
-    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto", align_self="flex-start"))
+
+
+WIDE_LABELS = {"description_width": "initial"}  # a control's whole description, not cut to a fixed width
 
 
 def as_array(images: torch.Tensor | np.ndarray) -> np.ndarray:
