@@ -38,7 +38,7 @@ def draw_image_grid(
 ) -> None:
     """A grid of images on ``fig`` (each scaled to its own grey range), with optional titles."""
     images = as_array(images)
-    ncols = max(1, min(ncols, len(images)))
+    ncols = max(1, ncols)  # a short row keeps the images' size
     nrows = max(1, -(-len(images) // ncols))
     for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).flat):
         ax.axis("off")
