@@ -9,7 +9,7 @@ type, torch-free), ``plotting``, ``metrics``, ``animation``, ``sweep`` (seed and
 From scratch: ``scratch``, layers, losses and an SGD loop in NumPy alone (it imports without torch).
 
 Chapter topics: ``spirals``, ``grid_task``, ``unit_maps`` (chapter 2); ``encoders``, ``encoder_tasks``,
-``recurrent``, ``languages``, ``language_plots`` (3); ``backprop``, ``backprop_plots`` (4a); ``convnets`` (4b);
+``recurrent``, ``languages``, ``language_plots`` (3); ``backprop``, ``cnn_experiments``, ``backprop_plots`` (4a); ``convnets`` (4b);
 ``autoencoders``, ``pca`` (5); and ``exercises`` (the exercises' checkers). Import them by module, e.g.
 ``from nnutils import spirals as sp``.
 

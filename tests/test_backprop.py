@@ -15,6 +15,7 @@ import toy_data
 
 from nnutils import backprop as bp
 from nnutils import backprop_plots, sweep, training
+from nnutils import cnn_experiments as cx
 from nnutils.history import Run
 from nnutils.models import MLP
 from nnutils.scratch import Conv2D, cnn, fit, mlp
@@ -95,7 +96,7 @@ def test_train_mlp_gives_a_run_with_validation_columns():
 
 def test_train_pair_and_filter_snapshots():
     x, y = digits(12, classes=2)
-    run = bp.train_pair((x, y), (x[:4], y[:4]), "leaky_relu", 0.01, lr=0.01, epochs=3, snapshots=[1, 3])
+    run = cx.train_pair((x, y), (x[:4], y[:4]), "leaky_relu", 0.01, lr=0.01, epochs=3, snapshots=[1, 3])
     assert sorted(run["frames"]) == [1, 3] and run["frames"][1].shape == (2, 1, 28, 28)
     assert not np.array_equal(run["frames"][1], run["frames"][3])  # copies, taken as training went on
     np.testing.assert_array_equal(run["frames"][3], run.model.layers[0].params["W"])
@@ -104,15 +105,15 @@ def test_train_pair_and_filter_snapshots():
 
 def test_train_cnn_uses_the_reports_settings(capsys):
     x, y = digits(20)
-    run = bp.train_cnn((x, y), (x[:10], y[:10]), "sigmoid", hidden=None, epochs=1)
+    run = cx.train_cnn((x, y), (x[:10], y[:10]), "sigmoid", hidden=None, epochs=1)
     slopes = [layer.slope for layer in run.model.layers if hasattr(layer, "slope")]
     assert slopes == [0.7, 0.05] and run.name == "sigmoid A" and len(run.history.delta_norm) == 1
     assert "sigmoid A" in capsys.readouterr().out
-    relu = bp.train_cnn((x, y), (x[:10], y[:10]), "relu", hidden=128, leak=0.1, epochs=1, quiet=True)
+    relu = cx.train_cnn((x, y), (x[:10], y[:10]), "relu", hidden=128, leak=0.1, epochs=1, quiet=True)
     assert [layer.leak for layer in relu.model.layers if hasattr(layer, "leak")] == [0.1, 0.1, 0.1]
     assert capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="Unknown activation"):
-        bp.train_cnn((x, y), (x, y), "swish")
+        cx.train_cnn((x, y), (x, y), "swish")
     table = bp.summarize({"a": run, "b": relu})
     assert list(table.index) == ["a", "b"] and table.loc["b", "test acc"] == relu.history.test_acc[-1]
 
@@ -120,7 +121,7 @@ def test_train_cnn_uses_the_reports_settings(capsys):
 def test_deconvolve_projects_each_filter_back():
     x, y = toy_images(8)
     net = cnn(2, 3, hidden=None, n_classes=3, image_size=6)
-    views = bp.deconvolve(net, x[:4])
+    views = cx.deconvolve(net, x[:4])
     assert views.shape == (4, 2, 6, 6)
     conv, maps = net.layers[0], net.activations(x[:4])[1]
     np.testing.assert_allclose(views.sum(axis=1), conv.project_back(maps)[:, 0], atol=1e-12)  # linear in the maps
@@ -211,27 +212,27 @@ def test_mlp_trials_give_the_sweep_tables_and_train_each_setting_once(monkeypatc
 
 def test_chunked_cnn_run_measures_each_part_and_counts_epochs_in_fractions():
     x, y = digits(12)
-    run = bp.train_cnn_chunked((x, y), digits(6, seed=1), "tanh", None, epochs=2, chunks=3)
+    run = cx.train_cnn_chunked((x, y), digits(6, seed=1), "tanh", None, epochs=2, chunks=3)
     assert np.allclose(run.history.epoch, [1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2])
     assert len(run.history.val_acc) == 6 and np.isfinite(run.history.val_loss).all()
     with pytest.raises(ValueError, match="chunks >= 1"):
-        bp.train_cnn_chunked((x, y), None, "tanh", None, epochs=1, chunks=0)
+        cx.train_cnn_chunked((x, y), None, "tanh", None, epochs=1, chunks=0)
 
 
 def test_cnn_net_takes_the_initialisation_and_rejects_unknown_activations():
-    wide = bp.cnn_net("sigmoid", None, init="gaussian").layers[0].params["W"]
-    narrow = bp.cnn_net("sigmoid", None).layers[0].params["W"]
+    wide = cx.cnn_net("sigmoid", None, init="gaussian").layers[0].params["W"]
+    narrow = cx.cnn_net("sigmoid", None).layers[0].params["W"]
     assert wide.std() > 5 * narrow.std()  # N(0, 1) against N(0, 1/49)
     with pytest.raises(ValueError, match="Unknown activation"):
-        bp.cnn_net("swish")
+        cx.cnn_net("swish")
 
 
 def test_saturated_share_sees_large_inputs_saturate_a_sigmoid():
     x, _ = digits(4)
-    net = bp.cnn_net("sigmoid", None)
-    assert bp.saturated_share(net, 0 * x) == 0.0
-    assert bp.saturated_share(net, x) < 0.05
-    assert bp.saturated_share(net, 255 * x) > 0.5
+    net = cx.cnn_net("sigmoid", None)
+    assert cx.saturated_share(net, 0 * x) == 0.0
+    assert cx.saturated_share(net, x) < 0.05
+    assert cx.saturated_share(net, 255 * x) > 0.5
 
 
 def test_outside_notes_give_one_line_per_figure_outside_tolerance():
