@@ -171,3 +171,16 @@ def test_code_explorer_edits_one_code_unit():
     value.value = value.max
     find_widget(view, widgets.Button, "Its own code").click()
     assert value.value == pytest.approx(float(codes[4, 2]), abs=value.step)
+
+
+def test_feature_map_viewer_draws_once_per_change(monkeypatch):
+    import nnutils.widgets.feature_maps as viewer
+
+    drawn = []
+    monkeypatch.setattr(viewer, "png", lambda fig, dpi=72: drawn.append(fig) or PNG)
+    view = feature_map_viewer({"small": cn.SmallCNN(3), "lenet": cn.LeNet5()}, torch.rand(2, 1, 28, 28))
+    assert len(drawn) == 1
+    find_widget(view, widgets.Dropdown, "model").value = "lenet"
+    assert len(drawn) == 2, "a new model should redraw once"
+    find_widget(view, widgets.IntSlider, "image").value = 1
+    assert len(drawn) == 3

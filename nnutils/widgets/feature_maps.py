@@ -36,11 +36,14 @@ def feature_map_viewer(
     index = widgets.IntSlider(value=0, min=0, max=n - 1, description="image", continuous_update=False)
     layer = widgets.Dropdown(description="layer")
     caption, view = widgets.HTML(), image_view()
+    quiet = {"on": False}
 
     def layers_of(name: str) -> list[str]:
         return [FILTERS, *cn.feature_maps(models[name], per_model[name][:1])]
 
     def redraw(_=None) -> None:
+        if quiet["on"]:
+            return
         name, i = model.value, index.value
         image = per_model[name][i : i + 1]
         if layer.value == FILTERS:
@@ -57,17 +60,20 @@ def feature_map_viewer(
         digit = f" (a {int(labels[i])})" if labels is not None else ""
         caption.value = f"image {i}{digit}, {layer.value} of {name}"
 
+    def set_layers() -> None:
+        """The chosen model's layers as the options, keeping the chosen layer where the model has it."""
+        keep = layer.value
+        quiet["on"] = True  # one redraw per change of model, not one per trait
+        layer.options = layers_of(model.value)
+        layer.value = keep if keep in layer.options else layer.options[min(1, len(layer.options) - 1)]
+        quiet["on"] = False
+
     def new_model(_=None) -> None:
-        with layer.hold_trait_notifications():
-            keep = layer.value
-            layer.options = layers_of(model.value)
-            layer.value = keep if keep in layer.options else layer.options[min(1, len(layer.options) - 1)]
+        set_layers()
         redraw()
 
+    new_model()
     model.observe(new_model, names="value")
     index.observe(redraw, names="value")
     layer.observe(redraw, names="value")
-    layer.options = layers_of(model.value)
-    layer.value = layer.options[min(1, len(layer.options) - 1)]
-    redraw()
     return widgets.VBox([widgets.HBox([model, layer]), index, caption, view])
