@@ -12,10 +12,12 @@ from matplotlib.figure import Figure
 from ..plotting import plot_label
 from .render import draw_image_grid, image_view, png
 
+SHADES = 8  # colour steps of the cells (buttons of one step share one style: fewer widgets to store and send)
+
 
 def _cell_colour(count: int, largest: int) -> str:
-    """White for 0 to a full blue for the largest count, as a CSS colour."""
-    level = count / largest if largest else 0.0
+    """White for 0 to a full blue for the largest count, in SHADES steps, as a CSS colour."""
+    level = round(SHADES * count / largest) / SHADES if largest else 0.0
     red, green = (int(255 - level * (255 - c)) for c in (33, 113))
     return f"rgb({red}, {green}, {int(255 - level * (255 - 181))})"
 
@@ -57,14 +59,19 @@ def confusion_explorer(
         fig.suptitle(f"true {plot_label(classes[true])}, predicted {plot_label(classes[predicted])}", fontsize=10)
         view.value = png(fig)
 
+    layout, styles = widgets.Layout(width="auto", height="28px"), {}
+
     def button(true: int, predicted: int) -> widgets.Button:
         count = int(confusion[true, predicted])
+        colour = _cell_colour(count, largest)
+        if colour not in styles:
+            styles[colour] = widgets.ButtonStyle(button_color=colour)
         cell = widgets.Button(
             description=str(count),
             tooltip=f"true {classes[true]}, predicted {classes[predicted]}: {count}",
-            layout=widgets.Layout(width="auto", height="28px"),
+            layout=layout,
+            style=styles[colour],
         )
-        cell.style.button_color = _cell_colour(count, largest)
         cell.on_click(lambda _: show(true, predicted))
         return cell
 
