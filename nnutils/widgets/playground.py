@@ -70,7 +70,7 @@ def spirals_playground(
         rows = depth * -(-controls["hidden"].value // cols)
         fig = Figure(figsize=(3.6 + 1.35 * cols, max(3.2, 1.35 * (rows + 0.45 * depth) + 0.4)), layout="constrained")
         plot_unit_maps(unit_maps(model, sp.SPIRAL_XLIM, sp.SPIRAL_YLIM, resolution), (x, y), ncols=cols, fig=fig)
-        view.value = png(fig, dpi=60)
+        view.value = png(fig)
         layers = "-".join(["2", *[str(controls["hidden"].value)] * len(model.hidden_layers), "1"])
         status.value = (
             f"{controls['net'].value} {layers} ({controls['act'].value}, seed {state['seed']}): epoch {epochs:,}, "
