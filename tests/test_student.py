@@ -1,5 +1,5 @@
 """The student edition: no solution and no filled-in answer in any notebook, and its checks say "not answered yet";
-the sources: every exercise numbered with a label, every checked one with its solution."""
+the sources: every exercise numbered with a label and followed by its solution, every checked one with its answer."""
 
 import ast
 import copy
@@ -27,14 +27,20 @@ def cells_with(nb, tag):
 
 
 def exercises_of(nb):
-    """(label, title, answer cell or None) of each exercise, in order; the answer cell follows its solution-start."""
+    """(label, title, solution cells) of each exercise, in order: the cells from its solution-start, which must follow
+    the exercise, to the cell that ends the solution (an empty list when the exercise has no solution)."""
     found, cells = [], nb["cells"]
     for i, cell in enumerate(cells):
         for match in EXERCISE.finditer(student.source_of(cell)) if cell["cell_type"] == "markdown" else ():
             start = cells[i + 1] if i + 1 < len(cells) else {}
             gated = SOLUTION_START.match(student.source_of(start)) if start else None
-            answer = cells[i + 2] if gated and gated["label"] == match["label"] else None
-            found.append((match["label"], match["title"].strip(), answer))
+            solution = []
+            if gated and gated["label"] == match["label"]:
+                for after in cells[i + 1 :]:
+                    solution.append(after)
+                    if student.SOLUTION_DIRECTIVE.search(student.source_of(after)) and after is not start:
+                        break
+            found.append((match["label"], match["title"].strip(), solution))
     return found
 
 
@@ -43,24 +49,30 @@ def editions():
     return {path.stem: (load(path), student.student_notebook(load(path))) for path in NOTEBOOKS}
 
 
-def test_every_exercise_has_a_unique_label_and_each_checked_one_its_solution(editions):
+def test_every_exercise_has_a_unique_label_and_a_solution_and_each_checked_one_its_answer(editions):
     labels = []
     for name, (source, _) in editions.items():
         exercises = exercises_of(source)
         assert len(exercises) >= 3, f"{name}: fewer than three exercises found"
-        for label, title, answer in exercises:
+        for label, title, solution in exercises:
             labels.append(label)
             assert label.startswith("ex-") and title, f"{name}: exercise {label!r} needs an ex- label and a title"
+            assert len(solution) >= 3, f"{name}: {label} is not followed by its solution (solution-start, cells, end)"
+            end = solution[-1]
+            assert student.source_of(end).rstrip().endswith(":::{solution-end}\n:::"), (
+                f"{name}: {label}'s solution has no end"
+            )
+            assert len(student.source_of(end)) > 100, f"{name}: the text of {label}'s solution is too short"
+            for cell in solution:  # hidden in the site's dropdown, removed from the student edition
+                assert {"solution", "answer"} & set(student.tags(cell)), (
+                    f"{name}: a cell of {label}'s solution is untagged"
+                )
             if not title.startswith("Open:"):
-                assert answer is not None and "answer" in student.tags(answer), f"{name}: {label} has no answer cell"
+                assert "answer" in student.tags(solution[1]), f"{name}: {label} has no answer cell"
+                assert len(solution) == 3, f"{name}: the answer of {label} should be followed by the solution's text"
         answers = cells_with(source, "answer")
-        assert len(answers) == len([e for e in exercises if e[2] is not None]), f"{name}: an answer cell is not gated"
-        for answer in answers:  # after each answer cell: the solution's text, which closes the solution
-            after = source["cells"][source["cells"].index(answer) + 1]
-            assert "solution" in student.tags(after) and student.source_of(after).rstrip().endswith(
-                ":::{solution-end}\n:::"
-            ), f"{name}: the cell after answer cell {answer.get('id')} should be the solution, ending the dropdown"
-            assert len(student.source_of(after)) > 100, f"{name}: the solution after {answer.get('id')} is too short"
+        checked = [e for e in exercises if not e[1].startswith("Open:")]
+        assert len(answers) == len(checked), f"{name}: an answer cell is not gated"
     assert len(labels) == len(set(labels)), "exercise labels must be unique across the book"
 
 
