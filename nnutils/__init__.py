@@ -9,10 +9,10 @@ reports' figures), ``prose`` (sentences written by the run) and ``files`` (atomi
 From scratch: ``scratch``, layers, losses and an SGD loop in NumPy alone (it imports without torch).
 
 Chapter topics: ``spirals``, ``grid_task``, ``unit_maps`` (chapter 2); ``encoders``, ``encoder_tasks``,
-``recurrent``, ``languages``, ``language_plots`` (3); ``backprop``, ``cnn_experiments``, ``backprop_plots`` (4a);
-``convnets`` (4b); ``autoencoders``, ``pca`` (5); ``exercises`` (the exercises' checkers) and ``widgets`` (the
-views that need a kernel, one or more per chapter). Import them by module, e.g. ``from nnutils import spirals as
-sp``.
+``recurrent``, ``languages``, ``language_plots`` (3); ``backprop``, ``cnn_experiments``, ``mlp_sweeps``,
+``backprop_plots`` (4a); ``convnets`` (4b); ``autoencoders``, ``pca`` (5); ``exercises`` (the exercises' checkers)
+and ``widgets`` (the views that need a kernel, one or more per chapter). Import them by module, e.g. ``from nnutils
+import spirals as sp``.
 
 The book's own machinery (``nnutils.book``: build, report, bench) sits apart; the chapters never import it.
 """

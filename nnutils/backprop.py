@@ -1,8 +1,7 @@
 """Chapter 4a (backpropagation from scratch): MNIST splits and subsets as NumPy arrays, the chapter's MLP runs on
-``nnutils.scratch`` (each a ``Run``), MLP trials that train each setting once, the bridge to PyTorch, the
-convolution timings, and one-line notes on figures outside the report's tolerance. Report 003's CNN runs are in
-``nnutils.cnn_experiments``, the sweeps and cross-validation in ``nnutils.sweep``, the figures in
-``nnutils.backprop_plots``.
+``nnutils.scratch`` (each a ``Run``), the bridge to PyTorch, the convolution timings, and one-line notes on figures
+outside the report's tolerance. Report 003's CNN runs are in ``nnutils.cnn_experiments``, the MLP sweeps and
+cross-validation in ``nnutils.mlp_sweeps``, the figures in ``nnutils.backprop_plots``.
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ import pandas as pd
 
 from . import data
 from .history import Run
-from .scratch import Conv2D, Network, evaluate, fit, mlp
-from .sweep import MLP_METRICS, grid, run_trials
+from .scratch import Conv2D, Network, fit, mlp
 
 FIT_KEYS = ("loss", "lr", "lr_decay", "batch_size", "epochs", "l2", "shuffle", "early_stopping", "eval_train")
 
@@ -204,45 +202,3 @@ def conv_timings(shapes=CONV_SHAPES, repeats: int = 5, dtype=np.float32) -> pd.D
         }
         rows.append({"convolution": name, **times, "speed-up over previous": times["previous NumPy"] / times["NumPy"]})
     return pd.DataFrame(rows).set_index("convolution")
-
-
-def mlp_trial_run(train: tuple, val: tuple, **setting) -> tuple[dict, Run]:
-    """One sweep trial as ``sweep.mlp_trial`` (the same table row), with its trained ``Run`` kept for reuse."""
-    run = train_mlp(train, val, **setting)
-    train_loss, train_acc = evaluate(run.model, *train, setting.get("loss", "cross_entropy"))
-    h = run.history
-    metrics = dict(train_acc=train_acc, val_acc=h.val_acc[-1], train_loss=train_loss, val_loss=h.val_loss[-1])
-    return setting | metrics | {"epochs": len(h), "seconds": sum(h.seconds)}, run
-
-
-class MLPTrials:
-    """NumPy MLP trials on one training and validation split, each distinct setting trained once: ``sweep`` trains
-    only the settings not seen before (in parallel, as ``sweep.mlp_sweep``), ``run`` hands back a trained ``Run``."""
-
-    def __init__(self, train: tuple, val: tuple, n_jobs: int | None = None):
-        self.train, self.val, self.n_jobs = train, val, n_jobs
-        self.rows: dict[tuple, dict] = {}
-        self.runs: dict[tuple, Run] = {}
-
-    @staticmethod
-    def key(setting: Mapping) -> tuple:
-        """A setting as a hashable key (lists become tuples), the same whatever the order of its keywords."""
-        return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in setting.items()))
-
-    def train_all(self, settings: Sequence[Mapping]) -> None:
-        """Train the settings not trained yet (each once, even if listed twice)."""
-        new = list({self.key(s): dict(s) for s in settings if self.key(s) not in self.runs}.values())
-        trials = [{"train": self.train, "val": self.val, **s} for s in new]
-        for s, (row, run) in zip(new, run_trials(mlp_trial_run, trials, n_jobs=self.n_jobs)):
-            self.rows[self.key(s)], self.runs[self.key(s)] = row, run
-
-    def sweep(self, vary: Mapping[str, Sequence], **fixed) -> pd.DataFrame:
-        """``sweep.mlp_sweep``'s table, one row per combination of ``vary``; settings already trained are reused."""
-        settings = [fixed | combo for combo in grid(**vary)]
-        self.train_all(settings)
-        return pd.DataFrame([{k: self.rows[self.key(s)][k] for k in [*vary, *MLP_METRICS]} for s in settings])
-
-    def run(self, **setting) -> Run:
-        """The trained ``Run`` of one setting (trained now if it was not yet)."""
-        self.train_all([setting])
-        return self.runs[self.key(setting)]

@@ -14,8 +14,9 @@ import torch
 import toy_data
 
 from nnutils import backprop as bp
-from nnutils import backprop_plots, sweep, training
+from nnutils import backprop_plots, training
 from nnutils import cnn_experiments as cx
+from nnutils import mlp_sweeps as ms
 from nnutils.history import Run
 from nnutils.models import MLP
 from nnutils.scratch import Conv2D, cnn, fit, mlp
@@ -130,17 +131,17 @@ def test_deconvolve_projects_each_filter_back():
 def test_sweeps_and_cross_validation_give_the_same_numbers_in_parallel():
     x, y = toy_images()
     vary, fixed = {"l2": [0.0, 0.1], "hidden": [(4,), (5, 3)]}, dict(lr=0.3, epochs=2, seed=1)
-    one = sweep.mlp_sweep((x, y), (x, y), vary, n_jobs=1, **fixed)
-    two = sweep.mlp_sweep((x, y), (x, y), vary, n_jobs=2, **fixed)
+    one = ms.mlp_sweep((x, y), (x, y), vary, n_jobs=1, **fixed)
+    two = ms.mlp_sweep((x, y), (x, y), vary, n_jobs=2, **fixed)
     assert list(one["hidden"]) == [(4,), (5, 3), (4,), (5, 3)]
     assert {"val_acc", "val_loss", "train_acc", "epochs"} <= set(one.columns)
     assert one.drop(columns="seconds").equals(two.drop(columns="seconds"))
-    folds_one = sweep.cross_validate_mlp(x, y, k=3, n_jobs=1, hidden=(4,), lr=0.3, epochs=2)
-    folds_two = sweep.cross_validate_mlp(x, y, k=3, n_jobs=2, hidden=(4,), lr=0.3, epochs=2)
+    folds_one = ms.cross_validate_mlp(x, y, k=3, n_jobs=1, hidden=(4,), lr=0.3, epochs=2)
+    folds_two = ms.cross_validate_mlp(x, y, k=3, n_jobs=2, hidden=(4,), lr=0.3, epochs=2)
     assert folds_one.drop(columns="seconds").equals(folds_two.drop(columns="seconds"))
     assert list(folds_one["fold"]) == [1, 2, 3] and "val_acc" in folds_one
     with pytest.raises(ValueError, match="k must lie"):
-        sweep.cross_validate_mlp(x, y, k=1)
+        ms.cross_validate_mlp(x, y, k=1)
 
 
 def test_figures_draw():
@@ -189,9 +190,9 @@ def test_mlp_trials_give_the_sweep_tables_and_train_each_setting_once(monkeypatc
     x, y = toy_images()
     fixed = dict(hidden=(4,), lr=0.3, l2=0.01, batch_size=16, epochs=2, seed=1)
     trained = []
-    train_mlp = bp.train_mlp
-    monkeypatch.setattr(bp, "train_mlp", lambda *a, **kw: trained.append(kw) or train_mlp(*a, **kw))
-    trials = bp.MLPTrials((x, y), (x[:40], y[:40]), n_jobs=1)
+    train_mlp = ms.train_mlp
+    monkeypatch.setattr(ms, "train_mlp", lambda *a, **kw: trained.append(kw) or train_mlp(*a, **kw))
+    trials = ms.MLPTrials((x, y), (x[:40], y[:40]), n_jobs=1)
     by_lr = trials.sweep({"lr": [0.1, 0.3]}, **fixed)
     by_batch = trials.sweep({"batch_size": [16, 32]}, **fixed)  # batch 16 at lr 0.3 is the lr sweep's second row
     assert len(trained) == 3 and len(trials.runs) == 3
@@ -202,9 +203,9 @@ def test_mlp_trials_give_the_sweep_tables_and_train_each_setting_once(monkeypatc
     trials.run(**(fixed | {"epochs": 1}))
     assert len(trained) == 4 and trained[-1]["epochs"] == 1
     for vary, table in (({"lr": [0.1, 0.3]}, by_lr), ({"batch_size": [16, 32]}, by_batch)):
-        alone = sweep.mlp_sweep((x, y), (x[:40], y[:40]), vary, n_jobs=1, **fixed)  # each setting trained anew
+        alone = ms.mlp_sweep((x, y), (x[:40], y[:40]), vary, n_jobs=1, **fixed)  # each setting trained anew
         assert table.drop(columns="seconds").equals(alone.drop(columns="seconds"))
-    in_workers = bp.MLPTrials((x, y), (x[:40], y[:40]), n_jobs=2)
+    in_workers = ms.MLPTrials((x, y), (x[:40], y[:40]), n_jobs=2)
     assert in_workers.sweep({"lr": [0.1, 0.3]}, **fixed).drop(columns="seconds").equals(by_lr.drop(columns="seconds"))
     returned = in_workers.run(**fixed)  # a network trained in a worker process comes back whole
     np.testing.assert_array_equal(returned.model.layers[1].params["W"], trials.run(**fixed).model.layers[1].params["W"])
