@@ -29,6 +29,16 @@ def plot_activations(specs: Sequence[tuple[str, float | None]], z: np.ndarray | 
     return fig
 
 
+def _sweep_axes(ax: plt.Axes, column: str, log: bool, legend_size: int) -> plt.Axes:
+    """The axes of an accuracy-against-setting plot: log scale (base 2 for batch sizes), labels, grid, legend."""
+    if log:
+        ax.set_xscale("log", base=2 if column == "batch_size" else 10)
+    ax.set(xlabel=column, ylabel="accuracy", title=f"accuracy against {column}", ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=legend_size)
+    return ax
+
+
 def plot_sweep(table: pd.DataFrame, column: str, log: bool = True, ax: plt.Axes | None = None) -> plt.Axes:
     """Training and validation accuracy against the swept value (the gap shows overfitting, low values
     underfitting)."""
@@ -36,12 +46,7 @@ def plot_sweep(table: pd.DataFrame, column: str, log: bool = True, ax: plt.Axes 
     table = table.sort_values(column)
     ax.plot(table[column], table["train_acc"], "o-", label="training")
     ax.plot(table[column], table["val_acc"], "s--", label="validation")
-    if log:
-        ax.set_xscale("log", base=2 if column == "batch_size" else 10)
-    ax.set(xlabel=column, ylabel="accuracy", title=f"accuracy against {column}", ylim=(0, 1.02))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return ax
+    return _sweep_axes(ax, column, log, legend_size=8)
 
 
 def plot_sweeps(tables: Mapping[str, pd.DataFrame], column: str, log: bool = True, ax: plt.Axes | None = None):
@@ -52,12 +57,7 @@ def plot_sweeps(tables: Mapping[str, pd.DataFrame], column: str, log: bool = Tru
         table = table.sort_values(column)
         ax.plot(table[column], table["train_acc"], "o-", color=f"C{i}", label=f"{name}: training")
         ax.plot(table[column], table["val_acc"], "s--", color=f"C{i}", label=f"{name}: validation")
-    if log:
-        ax.set_xscale("log", base=2 if column == "batch_size" else 10)
-    ax.set(xlabel=column, ylabel="accuracy", title=f"accuracy against {column}", ylim=(0, 1.02))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return ax
+    return _sweep_axes(ax, column, log, legend_size=7)
 
 
 def filter_grid(filters: Mapping[str, np.ndarray], n: int | None = None, size: float = 1.0) -> plt.Figure:
