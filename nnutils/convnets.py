@@ -1,5 +1,5 @@
 """Chapter 4b: small convolutional nets for MNIST (LeNet-5 style and a one-layer CNN), how they are trained and
-compared with a perceptron, what they see, and their weights on disk.
+compared with a perceptron, and what they see (``nnutils.weights`` saves them).
 
 Typical use::
 
@@ -8,17 +8,14 @@ Typical use::
     gap(run), summary_row(run)  # training minus validation accuracy; the run as a table row
     maps = feature_maps(run.model, test[0][:1])  # {"conv": ..., "relu": ..., "pool": ...}
     untrained_outputs(scaled_normal_init(models.MLP()), *test)  # what a net says before any training
-    save_weights(run.model, "small_cnn.pt"); load_weights(SmallCNN(3), "small_cnn.pt")
 """
 
 from __future__ import annotations
 
 import math
-import pickle
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +24,6 @@ import torch
 from torch import nn
 
 from . import data
-from .files import atomic_write
 from .history import Run
 from .models import capture_outputs, count_parameters, device_of
 from .references import reference_figures
@@ -293,48 +289,3 @@ def compare_sweep(results: Results, sweep: Mapping[int, Run]) -> pd.DataFrame:
             "status": compared.loc[figure["figure"], "status"] if figure else "no report figure",
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("kernel")
-
-
-# ---------------------------------------------------------------- weights on disk
-
-
-def save_weights(model: nn.Module, path: str | Path) -> Path:
-    """Write the model's state_dict to path atomically (a temporary file in the same folder, then a rename)."""
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    with atomic_write(path, "wb") as f:
-        torch.save(state, f)
-    return Path(path)
-
-
-def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load a state_dict saved by ``save_weights`` into model (``weights_only=True``: tensors only, no code)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No weights file at {path}: save one first with save_weights(model, path).")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as err:
-        raise ValueError(f"{path} is not a weights file that can be loaded safely (a state_dict): {err}") from None
-    if not isinstance(state, dict):
-        raise ValueError(f"{path} holds a {type(state).__name__}, not a state_dict (a dict of tensors).")
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as err:
-        raise ValueError(f"The weights in {path} do not fit {type(model).__name__}: {err}") from None
-    return model.eval()
-
-
-# ---------------------------------------------------------------- for the generated prose
-
-
-def largest_confusions(confusion: np.ndarray, classes: list[str], k: int = 4) -> list[tuple[str, str, float]]:
-    """The k largest off-diagonal cells of a confusion matrix (rows: true class) as (true, predicted, share of the
-    true class), largest share first."""
-    confusion = np.asarray(confusion, dtype=float)
-    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1] or len(confusion) != len(classes):
-        raise ValueError(f"confusion must be a square matrix with one row per class, not shape {confusion.shape}.")
-    shares = confusion / confusion.sum(axis=1, keepdims=True).clip(min=1)
-    np.fill_diagonal(shares, -1.0)
-    order = np.argsort(shares, axis=None, kind="stable")[::-1][:k]
-    cells = [np.unravel_index(i, shares.shape) for i in order]
-    return [(classes[t], classes[p], float(shares[t, p])) for t, p in cells if shares[t, p] > 0]

@@ -46,3 +46,16 @@ def trend(values: Sequence[float], tolerance: float, epochs: int = 1) -> str:
 def rises(values: Sequence[float]) -> int:
     """How many times a curve went up from one epoch to the next (for a loss: how often it got worse)."""
     return int((np.diff(np.asarray(values, dtype=float)) > 0).sum())
+
+
+def largest_confusions(confusion: np.ndarray, classes: list[str], k: int = 4) -> list[tuple[str, str, float]]:
+    """The k largest off-diagonal cells of a confusion matrix (rows: true class) as (true, predicted, share of the
+    true class), largest share first."""
+    confusion = np.asarray(confusion, dtype=float)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1] or len(confusion) != len(classes):
+        raise ValueError(f"confusion must be a square matrix with one row per class, not shape {confusion.shape}.")
+    shares = confusion / confusion.sum(axis=1, keepdims=True).clip(min=1)
+    np.fill_diagonal(shares, -1.0)
+    order = np.argsort(shares, axis=None, kind="stable")[::-1][:k]
+    cells = [np.unravel_index(i, shares.shape) for i in order]
+    return [(classes[t], classes[p], float(shares[t, p])) for t, p in cells if shares[t, p] > 0]

@@ -1,5 +1,5 @@
 """The chapter-4b conv nets: shapes, parameter counts, the chapter's split and tracked runs, the kernel-sweep
-table, feature maps, and weights saved and loaded."""
+table and feature maps (weights on disk: test_weights)."""
 
 import math
 from pathlib import Path
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from nnutils import convnets as cn
-from nnutils.convnets import LeNet5, SmallCNN, feature_maps, first_layer_filters, load_weights, save_weights
+from nnutils.convnets import LeNet5, SmallCNN, feature_maps, first_layer_filters
 from nnutils.data import ImageSet
 from nnutils.history import EvalResult, History, Run
 from nnutils.models import MLP, count_parameters
@@ -172,58 +172,11 @@ def test_mnist_splits_hold_out_a_seeded_validation_set_and_cut_subsets():
     assert not torch.equal(other_val[1], raw_val[1]) or not torch.equal(other_val[0], raw_val[0])
 
 
-def test_save_then_load_gives_identical_predictions(tmp_path):
-    set_seed(0)
-    model = SmallCNN(4)
-    model.features.conv.bias.data += 0.1  # anything different from a fresh model
-    path = save_weights(model, tmp_path / "sub" / "cnn.pt")
-    assert path.is_file() and not list(path.parent.glob(".*")), "the write is atomic: no temporary file left"
-    set_seed(1)
-    restored = load_weights(SmallCNN(4), path)
-    x = batch(16)
-    assert torch.equal(predict(model, x), predict(restored, x))
-    assert not restored.training
-
-
-def test_loading_the_wrong_thing_is_a_clear_error(tmp_path):
-    path = save_weights(SmallCNN(3), tmp_path / "cnn3.pt")
-    with pytest.raises(ValueError, match="do not fit SmallCNN"):
-        load_weights(SmallCNN(8), path)
-    with pytest.raises(FileNotFoundError, match="save_weights"):
-        load_weights(LeNet5(), tmp_path / "missing.pt")
-    unsafe = tmp_path / "object.pt"
-    torch.save({"model": SmallCNN(3)}, unsafe)  # a pickled module: refused by weights_only=True
-    with pytest.raises(ValueError, match="loaded safely"):
-        load_weights(SmallCNN(3), unsafe)
-
-
 def test_feature_maps_leave_no_hooks_and_keep_the_training_mode():
     model = LeNet5().train()
     feature_maps(model, batch(1))
     assert model.training, "feature_maps restores the mode it found"
     assert not any(m._forward_hooks for m in model.modules()), "the capturing hooks are removed"
-
-
-def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    path = save_weights(SmallCNN(3), tmp_path / "cnn.pt")
-    before = path.read_bytes()
-
-    def broken_save(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
-        save_weights(SmallCNN(8), path)
-    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["cnn.pt"]
-
-
-def test_largest_confusions_are_shares_of_the_true_class():
-    confusion = [[90, 10, 0], [1, 98, 1], [0, 30, 70]]  # 2 read as 1 is 30% of the 2s; 0 read as 1 is 10%
-    assert cn.largest_confusions(confusion, ["0", "1", "2"], k=2) == [("2", "1", 0.3), ("0", "1", 0.1)]
-    every = cn.largest_confusions(confusion, ["0", "1", "2"], k=9)
-    assert len(every) == 4 and {cell[:2] for cell in every[2:]} == {("1", "0"), ("1", "2")}, "empty cells left out"
-    with pytest.raises(ValueError, match="one row per class"):
-        cn.largest_confusions(confusion, ["0", "1"])
 
 
 def test_scaled_normal_init_is_the_reports_start():

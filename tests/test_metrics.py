@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from nnutils.history import History
-from nnutils.metrics import first_epoch_at, last_change, most_confused, per_class_accuracy, rises, trend
+from nnutils.metrics import (
+    first_epoch_at,
+    largest_confusions,
+    last_change,
+    most_confused,
+    per_class_accuracy,
+    rises,
+    trend,
+)
 
 CONFUSION = np.array([[8, 2, 0], [5, 5, 0], [0, 1, 0]])  # rows: true class; the last class was never right
 
@@ -41,3 +49,12 @@ def test_last_change_trend_and_rises_read_the_end_of_a_curve():
     assert rises(curve) == 3 and rises([3.0, 2.0, 1.0]) == 0
     with pytest.raises(ValueError, match="no change over its last 1"):
         last_change([0.5])
+
+
+def test_largest_confusions_are_shares_of_the_true_class():
+    confusion = [[90, 10, 0], [1, 98, 1], [0, 30, 70]]  # 2 read as 1 is 30% of the 2s; 0 read as 1 is 10%
+    assert largest_confusions(confusion, ["0", "1", "2"], k=2) == [("2", "1", 0.3), ("0", "1", 0.1)]
+    every = largest_confusions(confusion, ["0", "1", "2"], k=9)
+    assert len(every) == 4 and {cell[:2] for cell in every[2:]} == {("1", "0"), ("1", "2")}, "empty cells left out"
+    with pytest.raises(ValueError, match="one row per class"):
+        largest_confusions(confusion, ["0", "1"])
