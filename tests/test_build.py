@@ -136,6 +136,19 @@ def test_the_build_runs_its_own_profile_whatever_the_environment_says(project, m
     assert statuses(Builder(root=project, profile="ci").run(["a"])) == {"notebooks/a.ipynb": "ran"}
 
 
+def test_the_logs_carry_each_notebooks_work_and_the_machines_rate(project):
+    worked = """import json, os, pathlib
+pathlib.Path(os.environ["NNUTILS_RESULTS"], "w.json").write_text(
+    json.dumps({"notebook": "w", "profile": "ci", "values": {}, "work": {"flops": 5e9, "examples": 10}}))"""
+    write_notebook(project / "notebooks" / "w.ipynb", worked, recorded=None)
+    assert main(["--root", str(project), "--profile", "ci", "--progress-every", "0", "--jobs", "1", "w", "a"]) == 0
+    timings = json.loads((project / "_build/results/timings.json").read_text())
+    assert timings["w"]["flops"] == 5e9 and "flops" not in timings["a"]  # a tallied nothing
+    log = json.loads((project / "_build/results/build.json").read_text())
+    assert log["jobs"] == 1 and log["threads"] == (os.cpu_count() or 1) and log["matmul_rate"] > 1e8
+    assert log["commit"] == "" and log["executed"] == ["notebooks/a.ipynb", "notebooks/w.ipynb"]  # not a git tree
+
+
 def test_a_notebook_that_ran_another_profile_or_recorded_none_fails(project):
     write_notebook(project / "notebooks" / "fixed.ipynb", "pass", recorded="'ci'")  # ignores both routes
     write_notebook(project / "notebooks" / "silent.ipynb", "pass", recorded=None)
@@ -192,6 +205,11 @@ def test_kernels_get_absolute_paths_one_thread_budget_and_the_profile(project, m
     assert env["NNUTILS_DATA"] == str(project.parent / "data") and env["NNUTILS_PROFILE"] == "full"
     assert env["NNUTILS_RESULTS"] == str(project / "_build" / "results")
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+    monkeypatch.delenv("NNUTILS_JOBS", raising=False)
+    alone = Builder(root=project, profile="full", jobs=1).env()  # one notebook at a time: its sweeps use every core
+    assert alone["NNUTILS_JOBS"] == alone["OMP_NUM_THREADS"] == str(os.cpu_count() or 1)
+    monkeypatch.setenv("NNUTILS_JOBS", "1")
+    assert Builder(root=project, profile="full", jobs=1).env()["NNUTILS_JOBS"] == "1"  # the caller's choice wins
 
 
 def test_progress_lines_say_cells_time_and_time_left_by_the_last_run():

@@ -1,4 +1,4 @@
-"""The results page's logic: reference figures against recorded values, and the running-time table."""
+"""The results page's logic: reference figures against recorded values."""
 
 import json
 from pathlib import Path
@@ -94,66 +94,11 @@ def test_the_book_reference_file_is_valid_and_names_recorded_keys():
         assert f["source"].startswith("report 00"), f["source"]
 
 
-def test_timing_table_says_not_measured(tmp_path):
-    path = tmp_path / "timings.json"
-    timings = {
-        "a": {"profile": "ci", "seconds": 90.0, "device": "cpu"},
-        "b": {"profile": "full", "seconds": 5.0, "device": "cuda"},
-    }
-    path.write_text(json.dumps(timings))
-    rows = report.load_timings([path, tmp_path / "absent.json"])
-    table = report.timing_table(rows, {"a": "1. A", "b": "2. B"})
-    assert table.loc["1. A", "ci, CPU"] == "1.5 min"
-    assert table.loc["1. A", "ci, GPU"] == "not measured"
-    assert table.loc["2. B", "full, GPU"] == "5 s"
-    assert table.loc["The whole book build (notebooks run in parallel)", "full, CPU"] == "not measured"
-    log = tmp_path / "build.json"
-    log.write_text(json.dumps({"profile": "full", "jobs": 2, "seconds": 1800.0, "device": "cpu", "executed": ["a"]}))
-    table = report.timing_table(report.load_timings([path, log]), {"a": "1. A", "b": "2. B"})
-    assert table.loc["The whole book build (notebooks run in parallel)", "full, CPU"] == "30.0 min"
-    path.write_text(json.dumps({"a": {"seconds": 1}}))
-    with pytest.raises(ValueError, match="needs profile"):
-        report.load_timings([path])
-
-
 def test_display_table_shows_reference_with_tolerance():
     table = report.compare([figure(), figure(key="x")], {"nb": {"profile": "full", "values": {"acc": 0.9}}})
     shown = report.display_table(table)
     assert list(shown["reference"]) == ["0.9 ± 0.02", "0.9 ± 0.02"]
     assert list(shown["measured"]) == ["0.9", ""] and "no run recorded" in shown.loc[1, "source and note"]
-
-
-def test_time_goals_say_met_missed_or_not_measured():
-    rows = [
-        {"notebook": "01_kmnist", "profile": "ci", "seconds": 100.0, "device": "cpu"},
-        {"notebook": "02_spirals", "profile": "ci", "seconds": 150.0, "device": "cpu"},
-        {"notebook": "01_kmnist", "profile": "ci", "seconds": 900.0, "device": "cuda:0"},
-    ]
-    goals = report.time_goals(rows)
-    assert goals.iloc[0].tolist() == ["2 min", "2.5 min", "missed by 25%"] and "02_spirals" in goals.index[0]
-    assert goals.loc["whole full build", "verdict"] == "not measured"
-    assert goals.loc["slowest full notebook", "verdict"] == "not measured"
-    rows.append({"notebook": "whole build", "profile": "full", "seconds": 1080.0, "device": "cpu"})
-    assert report.time_goals(rows).loc["whole full build"].tolist() == ["20 min", "18.0 min", "met"]
-    rows += [{"notebook": n, "profile": "full", "seconds": s, "device": "cpu"} for n, s in (("a", 400), ("b", 600))]
-    goals = report.time_goals(rows)
-    assert goals.loc["slowest full notebook (b)"].tolist() == ["8 min", "10.0 min", "missed by 25%"]
-    assert goals.iloc[-1]["verdict"] == "on 2 cores no build can take less than 8.3 min"
-
-
-def test_floor_table_divides_the_tallied_work_by_the_rate():
-    results = {
-        "a": {"profile": "full", "values": {}, "work": {"flops": 6e11, "examples": 10}},
-        "b": {"profile": "full", "values": {}},
-        "c": {"profile": "ci", "values": {}, "work": {"flops": 1e9, "examples": 1}},
-    }
-    timings = {"a": {"profile": "full", "seconds": 600.0}, "c": {"profile": "full", "seconds": 5.0}}
-    table = report.floor_table(results, timings, rate=1e10)
-    assert table.loc["a"].tolist() == ["full", 600.0, "1.0 min", "10.0 min", "10x"]
-    assert table.loc["b", "floor"] == "not tallied" and table.loc["c", "floor"] == "0.1 s"  # small floors stay visible
-    assert table.loc["c", "measured"] == "not measured"  # a timing of another profile is not this run's
-    with pytest.raises(ValueError, match="positive"):
-        report.floor_table(results, timings, rate=0)
 
 
 def test_summary_sentence_counts_every_status_it_has():

@@ -46,10 +46,16 @@ def training_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 2
     return 3 * forward_flops(model, input_shape)
 
 
-def matmul_rate(n: int = 1024, repeats: int = 5, device: str = "cpu") -> float:
-    """The machine's float32 matrix-multiply rate in FLOP/s (best of ``repeats`` n x n products)."""
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    best = min(timed(device, lambda: a @ b) for _ in range(repeats + 1))  # (the first product warms up)
+def matmul_rate(n: int = 1024, repeats: int = 5, device: str = "cpu", threads: int | None = None) -> float:
+    """The machine's float32 matrix-multiply rate in FLOP/s (best of ``repeats`` n x n products), with ``threads``
+    torch threads (default: as set now)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+        best = min(timed(device, lambda: a @ b) for _ in range(repeats + 1))  # (the first product warms up)
+    finally:
+        torch.set_num_threads(before)
     return 2 * n**3 / best
 
 

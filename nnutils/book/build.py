@@ -29,7 +29,7 @@ from ..files import read_json, write_json
 from ..profiles import ENV_VAR as PROFILE_VAR
 from ..profiles import PROFILES
 from . import runner
-from .hashes import files_hash, notebook_hash, package_hash
+from .hashes import files_hash, git_commit, notebook_hash, package_hash
 from .pool import Interrupted, Job, run_jobs
 from .progress import Progress, duration, failure_lines, interrupted_line, summary, totals_line
 
@@ -91,7 +91,8 @@ class Builder:
         return notes
 
     def env(self) -> dict[str, str]:
-        """The environment of the kernels: the profile, one thread budget, absolute data and results paths."""
+        """The environment of the kernels: the profile, one thread budget (torch threads, sweep workers), absolute data
+        and results paths."""
         threads = str(self.threads)
         env = {
             PROFILE_VAR: self.profile,
@@ -99,6 +100,7 @@ class Builder:
             "NNUTILS_RESULTS": str(self.results),
             "OMP_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
+            "NNUTILS_JOBS": os.environ.get("NNUTILS_JOBS", threads),  # a notebook's sweeps: one worker per thread
             "PYTHONHASHSEED": "0",
         }
         if os.environ.get("NNUTILS_DATA"):  # kernels run in notebooks/: a relative path would point elsewhere
@@ -140,7 +142,15 @@ class Builder:
         if seconds is not None:
             timings = read_json(self.timing_file)
             timings[stem] = {"profile": self.profile, "seconds": round(seconds, 1), "device": self.device}
+            flops = self.work_of(stem)
+            if flops is not None:  # the training arithmetic it tallied: the running-times page's floor
+                timings[stem]["flops"] = flops
             write_json(self.timing_file, timings, sort_keys=True)
+
+    def work_of(self, stem: str) -> float | None:
+        """The floating-point work a notebook's run tallied (``nnutils.work``), from its results file, if any."""
+        flops = (read_json(self.results / f"{stem}.json").get("work") or {}).get("flops")
+        return float(flops) if isinstance(flops, int | float) else None
 
     def _finish(self, job: Job, result: runner.Executed, outcomes: dict[str, Outcome]) -> None:
         if result.interrupted:
@@ -284,6 +294,10 @@ def _main(args: argparse.Namespace) -> int:
     ran = [o.name for o in outcomes if o.status == "ran"]
     if ran:
         record = {"profile": args.profile, "jobs": builder.jobs, "seconds": round(wall, 1), "executed": ran}
+        from . import bench  # (torch: only once something ran)
+
+        rate = bench.matmul_rate(n=512, device=builder.device, threads=builder.threads)  # the floors' divisor
+        record.update(threads=builder.threads, matmul_rate=round(rate), commit=git_commit(builder.root))
         write_json(builder.results / "build.json", dict(record, device=builder.device), sort_keys=True)
     print(summary(outcomes, previous), flush=True)
     print(totals_line(outcomes, wall, builder.jobs, args.profile), flush=True)

@@ -33,3 +33,15 @@ def files_hash(paths: Iterable[Path]) -> str:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def git_commit(root: Path) -> str:
+    """The git commit of ``root`` (with ``+changes`` when tracked files differ from it), or "" outside git."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD")
+    return head + ("+changes" if head and git("status", "--porcelain", "--untracked-files=no") else "")

@@ -1,0 +1,201 @@
+"""The running-times page: each notebook's wall time per profile and device, the time goals, and each notebook
+against its floor (the training arithmetic it tallied at the machine's matrix-multiply rate)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .report import results_folder
+
+WHOLE_BUILD = "whole build"
+
+
+def load_timings(paths: Sequence[str | Path]) -> list[dict]:
+    """Rows (notebook, profile, seconds, device) from build ``timings.json`` files; missing files are skipped.
+
+    A build log (``build.json``) gives one row, the whole build's wall time, under the name ``WHOLE_BUILD``.
+    """
+    rows = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            continue
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(payload, Mapping):
+            raise ValueError(f"{path}: expected a mapping {{notebook: {{profile, seconds, device}}}}.")
+        if "executed" in payload:  # a build log (build.json): the wall time of a whole build
+            rows.append({"notebook": WHOLE_BUILD, **{k: payload[k] for k in ("profile", "seconds", "device")}})
+            continue
+        for notebook, entry in payload.items():
+            if not isinstance(entry, Mapping) or not {"profile", "seconds", "device"} <= set(entry):
+                raise ValueError(f"{path}: entry {notebook!r} needs profile, seconds and device, got {entry!r}.")
+            rows.append({"notebook": notebook, **{k: entry[k] for k in ("profile", "seconds", "device")}})
+    return rows
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "not measured"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def fastest_times(timings: Sequence[Mapping]) -> dict[tuple[str, str, str], float]:
+    """{(notebook, profile, "CPU" or "GPU"): the fastest seconds any build took} over all timing rows."""
+    best: dict[tuple[str, str, str], float] = {}
+    for t in timings:
+        device = "GPU" if str(t["device"]).startswith("cuda") else "CPU"
+        ident = (t["notebook"], t["profile"], device)
+        best[ident] = min(best.get(ident, math.inf), float(t["seconds"]))
+    return best
+
+
+def timing_table(timings: Sequence[Mapping], chapters: Mapping[str, str]) -> pd.DataFrame:
+    """Running time of each chapter notebook per profile on CPU and GPU ("not measured" where no build timed it)."""
+    best = fastest_times(timings)
+    rows = []
+    chapters = {**chapters, WHOLE_BUILD: "The whole book build (notebooks run in parallel)"}
+    for notebook, title in chapters.items():
+        row = {"chapter": title, "notebook": notebook}
+        for profile in ("ci", "full"):
+            for device in ("CPU", "GPU"):
+                row[f"{profile}, {device}"] = _minutes(best.get((notebook, profile, device)))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("chapter")
+
+
+# Wall-time goals on 2 CPU cores (seconds): every notebook's ``ci`` run, every ``full`` notebook, the whole build.
+TIME_GOALS = {"ci notebook": 2 * 60, "full notebook": 8 * 60, "full build": 20 * 60}
+
+
+def _verdict(took: float | None, limit: float) -> tuple[str, str]:
+    if took is None:
+        return "not measured", "not measured"
+    return _minutes(took), "met" if took <= limit else f"missed by {took / limit - 1:.0%}"
+
+
+def time_goals(timings: Sequence[Mapping]) -> pd.DataFrame:
+    """The wall-time goals against the fastest CPU timings: the slowest ``ci`` notebook, the slowest ``full``
+    notebook and the whole ``full`` build."""
+    cpu = {(name, profile): s for (name, profile, device), s in fastest_times(timings).items() if device == "CPU"}
+    by_profile = {
+        p: {nb: s for (nb, profile), s in cpu.items() if profile == p and nb != WHOLE_BUILD} for p in ("ci", "full")
+    }
+    rows = []
+    for profile in ("ci", "full"):
+        times = by_profile[profile]
+        slowest = max(times, key=times.get, default=None)
+        what = f"slowest {profile} notebook" + (f" ({slowest})" if slowest else "")
+        limit = TIME_GOALS[f"{profile} notebook"]
+        rows.append((what, f"{limit / 60:.0f} min", *_verdict(times.get(slowest), limit)))
+    limit = TIME_GOALS["full build"]
+    rows.append(("whole full build", f"{limit / 60:.0f} min", *_verdict(cpu.get((WHOLE_BUILD, "full")), limit)))
+    full = by_profile["full"]
+    if full:  # the work itself: no schedule on 2 cores can beat half of it
+        total = sum(full.values())
+        floor = f"on 2 cores no build can take less than {total / 120:.1f} min"
+        rows.append((f"full notebooks one after another ({len(full)})", "", _minutes(total), floor))
+    return pd.DataFrame(rows, columns=["goal", "at most", "measured", "verdict"]).set_index("goal")
+
+
+def floor_table(results: Mapping[str, Mapping], timings: Mapping[str, Mapping], rate: float) -> pd.DataFrame:
+    """Each notebook of this build beside its floor: the training arithmetic it tallied (``nnutils.work``) at the
+    machine's matrix-multiply rate (FLOP/s). A notebook far above its floor spends its time elsewhere (Python
+    overhead, small matrices, data passes, plotting): that is where to look next."""
+    entries = {}
+    for notebook, run in results.items():
+        timing = timings.get(notebook) or {}
+        same = timing.get("profile") == run.get("profile")
+        flops = (run.get("work") or {}).get("flops")
+        entries[notebook] = {
+            "profile": run.get("profile"),
+            "flops": flops,
+            "seconds": timing.get("seconds") if same else None,
+        }
+    return recorded_floor_table(entries, rate)
+
+
+def recorded_floor_table(timings: Mapping[str, Mapping], rate: float) -> pd.DataFrame:
+    """The floor table of a recorded build: ``timings`` as its ``timings.json`` has them ({notebook: {profile,
+    seconds, flops}}), ``rate`` its ``build.json``'s ``matmul_rate``; entries without ``flops`` say not tallied."""
+    if rate <= 0:
+        raise ValueError(f"The matrix-multiply rate must be positive, got {rate}.")
+    rows = []
+    for notebook, entry in sorted(timings.items()):
+        seconds, flops = entry.get("seconds"), entry.get("flops")
+        floor = flops / rate if flops is not None else None
+        rows.append(
+            {
+                "notebook": notebook,
+                "profile": entry.get("profile"),
+                "training work (GFLOP)": None if flops is None else round(flops / 1e9, 1),
+                "floor": "not tallied" if floor is None else _minutes(floor) if floor >= 60 else f"{floor:.2g} s",
+                "measured": _minutes(seconds),
+                "measured / floor": f"{seconds / floor:.0f}x" if seconds and floor else "",
+            }
+        )
+    columns = ["notebook", "profile", "training work (GFLOP)", "floor", "measured", "measured / floor"]
+    return pd.DataFrame(rows, columns=columns).set_index("notebook")
+
+
+def recorded_builds(folder: str | Path) -> list[dict]:
+    """The builds copied into ``folder`` (``book/timings``) as a build log ``<name>-build.json`` beside its
+    ``<name>.json``: [{"name", "build": the log, "timings": {notebook: entry}}], by name."""
+    builds = []
+    for log in sorted(Path(folder).glob("*-build.json")):
+        beside = log.with_name(log.name.removesuffix("-build.json") + ".json")
+        if beside.is_file():
+            build = json.loads(log.read_text(encoding="utf-8"))
+            timings = json.loads(beside.read_text(encoding="utf-8"))
+            builds.append({"name": beside.stem, "build": build, "timings": timings})
+    return builds
+
+
+def goal_misses(timings: Mapping[str, Mapping], rate: float | None) -> list[str]:
+    """One line for each full CPU notebook of a recorded build over the full-notebook goal: its time, by how much
+    it misses, and its floor (with ``rate``, FLOP/s) when its work was tallied; slowest first."""
+    limit = TIME_GOALS["full notebook"]
+    over = {
+        nb: e
+        for nb, e in timings.items()
+        if e.get("profile") == "full" and not str(e.get("device", "")).startswith("cuda") and e["seconds"] > limit
+    }
+    lines = []
+    for notebook, entry in sorted(over.items(), key=lambda item: -item[1]["seconds"]):
+        line = (
+            f"{notebook}: {_minutes(entry['seconds'])}, {entry['seconds'] / limit:.1f} times the {limit // 60} min goal"
+        )
+        if rate and entry.get("flops"):
+            floor = entry["flops"] / rate
+            shown = _minutes(floor) if floor >= 60 else f"{floor:.2g} s"
+            line += f"; its floor is {shown}, so it runs at {entry['seconds'] / floor:.0f} times its floor"
+        lines.append(line)
+    return lines
+
+
+def chapter_titles(folder: str | Path | None = None) -> dict[str, str]:
+    """{notebook stem: title} for every notebook in ``folder`` (default: the repository's notebooks/), the title
+    taken from its first Markdown heading."""
+    folder = Path(__file__).resolve().parents[2] / "notebooks" if folder is None else folder
+    titles = {}
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        lines = (line for c in cells if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines())
+        titles[path.stem] = next((line.lstrip("# ").strip() for line in lines if line.startswith("# ")), path.stem)
+    return titles
+
+
+def recorded_folder() -> Path | None:
+    """``book/timings``, where other builds' timing files and build logs are copied (None when there is none)."""
+    folders = [folder / "timings" for folder in (Path("."), Path("book"), Path(__file__).resolve().parents[2] / "book")]
+    return next((folder for folder in folders if folder.is_dir()), None)
+
+
+def timing_files() -> list[Path]:
+    """This build's ``timings.json`` and other builds' timing and build-log files copied into ``book/timings/``."""
+    found = recorded_folder()
+    return [results_folder() / "timings.json", *(sorted(found.glob("*.json")) if found else [])]

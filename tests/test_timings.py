@@ -1,0 +1,81 @@
+"""The running-times page's logic: timing tables, the time goals and each notebook against its floor."""
+
+import json
+
+import pytest
+
+from nnutils.book import timings
+
+
+def test_timing_table_says_not_measured(tmp_path):
+    path = tmp_path / "timings.json"
+    entries = {
+        "a": {"profile": "ci", "seconds": 90.0, "device": "cpu"},
+        "b": {"profile": "full", "seconds": 5.0, "device": "cuda"},
+    }
+    path.write_text(json.dumps(entries))
+    rows = timings.load_timings([path, tmp_path / "absent.json"])
+    table = timings.timing_table(rows, {"a": "1. A", "b": "2. B"})
+    assert table.loc["1. A", "ci, CPU"] == "1.5 min"
+    assert table.loc["1. A", "ci, GPU"] == "not measured"
+    assert table.loc["2. B", "full, GPU"] == "5 s"
+    assert table.loc["The whole book build (notebooks run in parallel)", "full, CPU"] == "not measured"
+    log = tmp_path / "build.json"
+    log.write_text(json.dumps({"profile": "full", "jobs": 2, "seconds": 1800.0, "device": "cpu", "executed": ["a"]}))
+    table = timings.timing_table(timings.load_timings([path, log]), {"a": "1. A", "b": "2. B"})
+    assert table.loc["The whole book build (notebooks run in parallel)", "full, CPU"] == "30.0 min"
+    path.write_text(json.dumps({"a": {"seconds": 1}}))
+    with pytest.raises(ValueError, match="needs profile"):
+        timings.load_timings([path])
+
+
+def test_time_goals_say_met_missed_or_not_measured():
+    rows = [
+        {"notebook": "01_kmnist", "profile": "ci", "seconds": 100.0, "device": "cpu"},
+        {"notebook": "02_spirals", "profile": "ci", "seconds": 150.0, "device": "cpu"},
+        {"notebook": "01_kmnist", "profile": "ci", "seconds": 900.0, "device": "cuda:0"},
+    ]
+    goals = timings.time_goals(rows)
+    assert goals.iloc[0].tolist() == ["2 min", "2.5 min", "missed by 25%"] and "02_spirals" in goals.index[0]
+    assert goals.loc["whole full build", "verdict"] == "not measured"
+    assert goals.loc["slowest full notebook", "verdict"] == "not measured"
+    rows.append({"notebook": "whole build", "profile": "full", "seconds": 1080.0, "device": "cpu"})
+    assert timings.time_goals(rows).loc["whole full build"].tolist() == ["20 min", "18.0 min", "met"]
+    rows += [{"notebook": n, "profile": "full", "seconds": s, "device": "cpu"} for n, s in (("a", 400), ("b", 600))]
+    goals = timings.time_goals(rows)
+    assert goals.loc["slowest full notebook (b)"].tolist() == ["8 min", "10.0 min", "missed by 25%"]
+    assert goals.iloc[-1]["verdict"] == "on 2 cores no build can take less than 8.3 min"
+
+
+def test_floor_table_divides_the_tallied_work_by_the_rate():
+    results = {
+        "a": {"profile": "full", "values": {}, "work": {"flops": 6e11, "examples": 10}},
+        "b": {"profile": "full", "values": {}},
+        "c": {"profile": "ci", "values": {}, "work": {"flops": 1e9, "examples": 1}},
+    }
+    entries = {"a": {"profile": "full", "seconds": 600.0}, "c": {"profile": "full", "seconds": 5.0}}
+    table = timings.floor_table(results, entries, rate=1e10)
+    assert table.loc["a"].tolist() == ["full", 600.0, "1.0 min", "10.0 min", "10x"]
+    assert table.loc["b", "floor"] == "not tallied" and table.loc["c", "floor"] == "0.1 s"  # small floors stay visible
+    assert table.loc["c", "measured"] == "not measured"  # a timing of another profile is not this run's
+    with pytest.raises(ValueError, match="positive"):
+        timings.floor_table(results, entries, rate=0)
+
+
+def test_recorded_builds_pair_each_log_with_its_timings_and_give_floors(tmp_path):
+    entries = {
+        "a": {"profile": "full", "seconds": 1200.0, "device": "cpu", "flops": 6e12},
+        "b": {"profile": "full", "seconds": 300.0, "device": "cpu"},
+        "c": {"profile": "full", "seconds": 900.0, "device": "cuda"},
+    }
+    (tmp_path / "cpu-full.json").write_text(json.dumps(entries))
+    (tmp_path / "cpu-full-build.json").write_text(json.dumps({"profile": "full", "matmul_rate": 1e10}))
+    (tmp_path / "lonely-build.json").write_text(json.dumps({"profile": "full"}))  # no timings beside it
+    (builds,) = timings.recorded_builds(tmp_path)
+    assert builds["name"] == "cpu-full" and builds["timings"] == entries
+    table = timings.recorded_floor_table(builds["timings"], builds["build"]["matmul_rate"])
+    assert table.loc["a"].tolist() == ["full", 6000.0, "10.0 min", "20.0 min", "2x"]
+    assert table.loc["b", "floor"] == "not tallied"
+    misses = timings.goal_misses(entries, 1e10)
+    assert misses == ["a: 20.0 min, 2.5 times the 8 min goal; its floor is 10.0 min, so it runs at 2 times its floor"]
+    assert timings.goal_misses(entries, None) == ["a: 20.0 min, 2.5 times the 8 min goal"]
