@@ -16,6 +16,7 @@ import pytest
 
 from nnutils.book.build import Builder, Outcome, main, notebook_hash, select
 from nnutils.book.progress import Progress, duration, failure_lines, interrupted_line, summary
+from nnutils.book.runner import has_parameters_cell
 
 # What a chapter does through nnutils.results.Results: record the profile it ran in, by the one rule.
 RECORD = """import json, os, pathlib
@@ -147,6 +148,20 @@ pathlib.Path(os.environ["NNUTILS_RESULTS"], "w.json").write_text(
     log = json.loads((project / "_build/results/build.json").read_text())
     assert log["jobs"] == 1 and log["threads"] == (os.cpu_count() or 1) and log["matmul_rate"] > 1e8
     assert log["commit"] == "" and log["executed"] == ["notebooks/a.ipynb", "notebooks/w.ipynb"]  # not a git tree
+
+
+def test_a_page_without_a_parameters_cell_gets_no_parameters_and_no_warning(project, capfd):
+    page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('plain page')")])
+    page.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(page, str(project / "book" / "plain.ipynb"))
+    assert has_parameters_cell(project / "notebooks" / "a.ipynb") and not has_parameters_cell(
+        project / "book/plain.ipynb"
+    )
+    assert statuses(Builder(root=project, profile="ci", progress_every=0).run(["plain"])) == {"book/plain.ipynb": "ran"}
+    captured = capfd.readouterr()
+    assert "parameters" not in captured.out + captured.err
+    executed = nbformat.read(str(project / "_build/executed/book/plain.ipynb"), as_version=4)
+    assert len(executed.cells) == 1, "nothing injected"
 
 
 def test_a_notebook_that_ran_another_profile_or_recorded_none_fails(project):

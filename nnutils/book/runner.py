@@ -202,6 +202,12 @@ def execute(source: Path, output: Path, profile: str, cwd: Path, check_profile: 
             return Executed(time.perf_counter() - start, error, copy, interrupted)
 
 
+def has_parameters_cell(path: Path) -> bool:
+    """Whether a notebook has a cell tagged ``parameters`` (papermill injects the profile after it)."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+
+
 def _run(source, tmp, output, profile, cwd, key, results_file, check_profile) -> tuple[str, str, bool]:
     """One papermill run: (error, failed copy, interrupted)."""
     import papermill as pm
@@ -212,7 +218,7 @@ def _run(source, tmp, output, profile, cwd, key, results_file, check_profile) ->
         pm.execute_notebook(
             str(source),
             str(tmp),
-            parameters={"profile": profile},
+            parameters={"profile": profile} if has_parameters_cell(source) else {},  # (a book page has none)
             cwd=str(cwd),
             kernel_name="python3",
             progress_bar=False,
