@@ -77,5 +77,36 @@ def test_recorded_builds_pair_each_log_with_its_timings_and_give_floors(tmp_path
     assert table.loc["a"].tolist() == ["full", 6000.0, "10.0 min", "20.0 min", "2x"]
     assert table.loc["b", "floor"] == "not tallied"
     misses = timings.goal_misses(entries, 1e10)
-    assert misses == ["a: 20.0 min, 2.5 times the 8 min goal; its floor is 10.0 min, so it runs at 2 times its floor"]
+    assert misses == [
+        "a: 20.0 min, 2.5 times the 8 min goal; its floor is 10.0 min, so it runs at 2 times its floor"
+        " (the arithmetic alone is over the goal)"
+    ]
     assert timings.goal_misses(entries, None) == ["a: 20.0 min, 2.5 times the 8 min goal"]
+    assert (
+        "only less training or faster kernels" in timings.goal_misses(entries, 2e10)[0]
+    )  # floor 5 min, 4 times above it
+    assert "per-step overhead" in timings.goal_misses(entries, 1e12)[0]  # floor 6 s
+
+
+def test_builds_table_puts_the_schedules_side_by_side_fastest_first():
+    builds = [
+        {"name": "one-at-a-time", "build": {"profile": "ci", "jobs": 1, "threads": 2, "seconds": 400.0}},
+        {"name": "two-at-a-time", "build": {"profile": "ci", "jobs": 2, "threads": 1, "seconds": 300.0}},
+        {"name": "old", "build": {"profile": "full", "jobs": 2, "seconds": 4000.0}},
+    ]
+    table = timings.builds_table(builds)
+    assert list(table.index) == ["two-at-a-time", "one-at-a-time", "old"]
+    assert table.loc["one-at-a-time", "wall time"] == "6.7 min" and table.loc["old", "commit"] == "not recorded"
+    assert timings.builds_table([]).empty
+
+
+def test_schedule_lines_name_the_fastest_schedule_per_profile():
+    builds = [
+        {"name": "a", "build": {"profile": "ci", "device": "cpu", "jobs": 1, "threads": 2, "seconds": 412.0}},
+        {"name": "b", "build": {"profile": "ci", "device": "cpu", "jobs": 2, "threads": 1, "seconds": 247.0}},
+        {"name": "c", "build": {"profile": "full", "device": "cpu", "jobs": 2, "seconds": 3538.0}},  # one schedule
+    ]
+    assert timings.schedule_lines(builds) == [
+        "The ci profile on cpu: 2 notebook(s) at a time was fastest, 4.1 min; 1 at a time took 6.9 min, 1.67 times as"
+        " long."
+    ]

@@ -155,6 +155,61 @@ def recorded_builds(folder: str | Path) -> list[dict]:
     return builds
 
 
+def builds_table(builds: Sequence[Mapping]) -> pd.DataFrame:
+    """The recorded builds side by side (from ``recorded_builds``): profile, device, commit, the schedule
+    (notebooks at a time, threads each) and the whole build's wall time, fastest first within a profile."""
+    rows = [
+        {
+            "build": b["name"],
+            "profile": b["build"].get("profile"),
+            "device": b["build"].get("device"),
+            "commit": b["build"].get("commit") or "not recorded",
+            "notebooks at a time": b["build"].get("jobs"),
+            "threads each": b["build"].get("threads"),
+            "wall time": _minutes(b["build"].get("seconds")),
+            "seconds": b["build"].get("seconds") or math.inf,
+        }
+        for b in builds
+    ]
+    columns = ["build", "profile", "device", "commit", "notebooks at a time", "threads each", "wall time"]
+    if not rows:
+        return pd.DataFrame(columns=columns).set_index("build")
+    table = pd.DataFrame(rows).sort_values(["profile", "seconds"], kind="stable")
+    return table[columns].set_index("build")
+
+
+def schedule_lines(builds: Sequence[Mapping]) -> list[str]:
+    """For each profile and device whose recorded builds tried more than one schedule, which was fastest and by how
+    much: the evidence for the build's default (one notebook per core)."""
+    lines, groups = [], {}
+    for b in builds:
+        log = b["build"]
+        if log.get("jobs") and log.get("seconds"):
+            groups.setdefault((log.get("profile"), log.get("device")), []).append(log)
+    for (profile, device), logs in sorted(groups.items()):
+        best = {}
+        for log in logs:
+            if log["seconds"] < best.get(log["jobs"], {"seconds": math.inf})["seconds"]:
+                best[log["jobs"]] = log
+        if len(best) < 2:
+            continue
+        ranked = sorted(best.values(), key=lambda log: log["seconds"])
+        first, rest = ranked[0], ranked[1:]
+        others = "; ".join(
+            f"{log['jobs']} at a time took {_minutes(log['seconds'])}, "
+            f"{log['seconds'] / first['seconds']:.2f} times as long"
+            for log in rest
+        )
+        lines.append(
+            f"The {profile} profile on {device}: {first['jobs']} notebook(s) at a time was fastest, "
+            f"{_minutes(first['seconds'])}; {others}."
+        )
+    return lines
+
+
+FAR_ABOVE = 20  # a notebook this many times above its floor spends its time on something other than arithmetic
+
+
 def goal_misses(timings: Mapping[str, Mapping], rate: float | None) -> list[str]:
     """One line for each full CPU notebook of a recorded build over the full-notebook goal: its time, by how much
     it misses, and its floor (with ``rate``, FLOP/s) when its work was tallied; slowest first."""
@@ -172,7 +227,15 @@ def goal_misses(timings: Mapping[str, Mapping], rate: float | None) -> list[str]
         if rate and entry.get("flops"):
             floor = entry["flops"] / rate
             shown = _minutes(floor) if floor >= 60 else f"{floor:.2g} s"
-            line += f"; its floor is {shown}, so it runs at {entry['seconds'] / floor:.0f} times its floor"
+            ratio = entry["seconds"] / floor
+            line += f"; its floor is {shown}, so it runs at {ratio:.0f} times its floor" + (
+                " (the arithmetic alone is over the goal)"
+                if floor > limit
+                else " (close to it: the time goes to the arithmetic kernels, below the peak rate; only less"
+                " training or faster kernels would meet the goal)"
+                if ratio < FAR_ABOVE
+                else " (far above it: the time goes to per-step overhead, not arithmetic)"
+            )
         lines.append(line)
     return lines
 
