@@ -58,19 +58,27 @@ CORRECT_PER_NET = {
 }
 
 
+def _own(nets: torch.Tensor) -> list[torch.Tensor]:
+    """Each net's slice where a lone tensor of its own would be: a matrix product's rounding can depend on where its
+    operands start in memory (the BLAS peels unaligned elements off), so a slice that does not start on a 64-byte
+    boundary, as a fresh tensor does, is copied."""
+    return [t if t.data_ptr() % 64 == 0 else t.clone() for t in nets.unbind()]
+
+
 class _PerNetLinear(torch.autograd.Function):
     """y[r] = x[r] W[r]^T + b[r] for each net r, forward and backward with a lone ``nn.Linear``'s own calls."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
-        return torch.stack([torch.addmm(*args) for args in zip(bias, x, weight.transpose(1, 2))])
+        return torch.stack([torch.addmm(b, xr, w.t()) for b, xr, w in zip(_own(bias), _own(x), _own(weight))])
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         x, weight = ctx.saved_tensors
-        grad_x = torch.stack([g.mm(w) for g, w in zip(grad, weight)]) if ctx.needs_input_grad[0] else None
-        grad_w = torch.stack([xt.mm(g) for xt, g in zip(x.transpose(1, 2), grad)]).transpose(1, 2)
+        grads = _own(grad)
+        grad_x = torch.stack([g.mm(w) for g, w in zip(grads, _own(weight))]) if ctx.needs_input_grad[0] else None
+        grad_w = torch.stack([g.t().mm(xr) for xr, g in zip(_own(x), grads)])  # as a lone layer's W.t() gets it
         return grad_x, grad_w, grad.sum(1)
 
 
