@@ -44,6 +44,11 @@ def _minutes(seconds: float | None) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def _floor_text(floor: float) -> str:
+    """A floor for a table or a sentence: minutes, or seconds to two figures (small floors stay visible)."""
+    return _minutes(floor) if floor >= 60 else f"{floor:.2g} s"
+
+
 def fastest_times(timings: Sequence[Mapping]) -> dict[tuple[str, str, str], float]:
     """{(notebook, profile, "CPU" or "GPU"): the fastest seconds any build took} over all timing rows."""
     best: dict[tuple[str, str, str], float] = {}
@@ -133,7 +138,7 @@ def recorded_floor_table(timings: Mapping[str, Mapping], rate: float) -> pd.Data
                 "notebook": notebook,
                 "profile": entry.get("profile"),
                 "training work (GFLOP)": None if flops is None else round(flops / 1e9, 1),
-                "floor": "not tallied" if floor is None else _minutes(floor) if floor >= 60 else f"{floor:.2g} s",
+                "floor": "not tallied" if floor is None else _floor_text(floor),
                 "measured": _minutes(seconds),
                 "measured / floor": f"{seconds / floor:.0f}x" if seconds and floor else "",
             }
@@ -226,9 +231,8 @@ def goal_misses(timings: Mapping[str, Mapping], rate: float | None) -> list[str]
         )
         if rate and entry.get("flops"):
             floor = entry["flops"] / rate
-            shown = _minutes(floor) if floor >= 60 else f"{floor:.2g} s"
             ratio = entry["seconds"] / floor
-            line += f"; its floor is {shown}, so it runs at {ratio:.0f} times its floor" + (
+            line += f"; its floor is {_floor_text(floor)}, so it runs at {ratio:.0f} times its floor" + (
                 " (the arithmetic alone is over the goal)"
                 if floor > limit
                 else " (close to it: the time goes to the arithmetic kernels, below the peak rate; only less"
