@@ -70,15 +70,17 @@ class _PerNetLinear(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(x, weight)
-        return torch.stack([torch.addmm(b, xr, w.t()) for b, xr, w in zip(_own(bias), _own(x), _own(weight))])
+        xs, ws = _own(x), _own(weight)
+        ctx.save_for_backward(*xs, *ws)  # the aligned slices, so that the backward pass does not copy them again
+        return torch.stack([torch.addmm(b, xr, w.t()) for b, xr, w in zip(_own(bias), xs, ws)])
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        x, weight = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        xs, ws = saved[: len(saved) // 2], saved[len(saved) // 2 :]
         grads = _own(grad)
-        grad_x = torch.stack([g.mm(w) for g, w in zip(grads, _own(weight))]) if ctx.needs_input_grad[0] else None
-        grad_w = torch.stack([g.t().mm(xr) for xr, g in zip(_own(x), grads)])  # as a lone layer's W.t() gets it
+        grad_x = torch.stack([g.mm(w) for g, w in zip(grads, ws)]) if ctx.needs_input_grad[0] else None
+        grad_w = torch.stack([g.t().mm(xr) for xr, g in zip(xs, grads)])  # as a lone layer's W.t() gets it
         return grad_x, grad_w, grad.sum(1)
 
 
