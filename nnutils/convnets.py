@@ -25,6 +25,7 @@ from torch import nn
 
 from . import data
 from .history import Run
+from .layers import MaxPool2d, channels_last
 from .models import capture_outputs, count_parameters, device_of
 from .references import reference_figures
 from .training import TrackAccuracy, evaluate, fit, set_seed
@@ -48,10 +49,10 @@ class LeNet5(nn.Module):
             OrderedDict(
                 conv1=nn.Conv2d(1, 6, kernel_size=5),
                 relu1=nn.ReLU(),
-                pool1=nn.MaxPool2d(2),
+                pool1=MaxPool2d(2),
                 conv2=nn.Conv2d(6, 16, kernel_size=5),
                 relu2=nn.ReLU(),
-                pool2=nn.MaxPool2d(2),
+                pool2=MaxPool2d(2),
             )
         )
         self.classifier = nn.Sequential(
@@ -64,6 +65,7 @@ class LeNet5(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(84, n_classes),
         )
+        channels_last(self)  # faster on the CPU (nnutils.layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.log_softmax(self.classifier(self.features(x)), dim=1)
@@ -105,7 +107,7 @@ class SmallCNN(nn.Module):
         _check_dropout(dropout)
         side = (IMAGE_SIZE - self.kernel_size + 1) // 2  # after the convolution and the 2 x 2 pool
         self.features = nn.Sequential(
-            OrderedDict(conv=nn.Conv2d(1, filters, self.kernel_size), relu=nn.ReLU(), pool=nn.MaxPool2d(2))
+            OrderedDict(conv=nn.Conv2d(1, filters, self.kernel_size), relu=nn.ReLU(), pool=MaxPool2d(2))
         )
         self.classifier = nn.Sequential(
             nn.Flatten(),
@@ -119,6 +121,8 @@ class SmallCNN(nn.Module):
                 if isinstance(module, nn.Conv2d | nn.Linear):
                     nn.init.xavier_uniform_(module.weight)
                     nn.init.zeros_(module.bias)
+        if self.kernel_size <= 20:  # after the initialisation, which draws in the usual layout; a kernel nearly
+            channels_last(self)  # as large as the image convolves faster channels-first (24 x 24: 8 ms a batch, not 14)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.log_softmax(self.classifier(self.features(x)), dim=1)

@@ -1,0 +1,57 @@
+"""The fast max pooling gives PyTorch's own values and gradients, and the conv nets store their weights
+channels-last without changing what they compute."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nnutils.convnets import LeNet5, SmallCNN
+from nnutils.layers import MaxPool2d, channels_last
+from nnutils.models import NetConv
+
+CL = torch.channels_last
+
+
+@pytest.mark.parametrize("shape", [(4, 6, 8, 8), (3, 5, 9, 7), (2, 16, 26, 26)])
+@pytest.mark.parametrize("kernel", [2, 3])
+@pytest.mark.parametrize("layout", [torch.contiguous_format, CL])
+def test_max_pool_has_pytorchs_values_and_gradients(shape, kernel, layout):
+    torch.manual_seed(0)
+    x = torch.relu(torch.randn(shape)).contiguous(memory_format=layout)  # ReLU zeros: ties inside windows
+    x[0, 0] = 1.0  # a window of equal values: the first one wins, as in PyTorch
+    grad = torch.randn(F.max_pool2d(x, kernel).shape)
+    ours, theirs = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out = MaxPool2d(kernel)(ours)
+    out.backward(grad)
+    expected = F.max_pool2d(theirs, kernel)
+    expected.backward(grad)
+    assert torch.equal(out, expected) and torch.equal(ours.grad, theirs.grad)
+
+
+def test_a_max_pool_that_overlaps_or_pads_runs_pytorchs_own():
+    x = torch.randn(2, 4, 9, 9).contiguous(memory_format=CL).requires_grad_()
+    for pool in (MaxPool2d(3, stride=2), MaxPool2d(2, padding=1), MaxPool2d(2, ceil_mode=True)):
+        reference = nn.MaxPool2d(pool.kernel_size, pool.stride, pool.padding, ceil_mode=pool.ceil_mode)
+        assert torch.equal(pool(x), reference(x))
+
+
+@pytest.mark.parametrize("build", [NetConv, LeNet5, lambda: SmallCNN(3), lambda: NetConv(act="tanh", batch_norm=True)])
+def test_conv_nets_are_channels_last_and_compute_what_a_channels_first_copy_does(build):
+    torch.manual_seed(0)
+    model = build().eval()
+    conv = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=CL)
+    plain = build().eval()
+    plain.load_state_dict(model.state_dict())
+    plain.to(memory_format=torch.contiguous_format)
+    for module in plain.modules():
+        if isinstance(module, MaxPool2d):
+            module.__class__ = nn.MaxPool2d
+    x = torch.randn(8, 1, 28, 28)
+    torch.testing.assert_close(model(x), plain(x), rtol=1e-5, atol=1e-5)
+
+
+def test_channels_last_returns_the_model_it_changed():
+    model = nn.Sequential(nn.Conv2d(1, 3, 3))
+    assert channels_last(model) is model and model[0].weight.is_contiguous(memory_format=CL)
