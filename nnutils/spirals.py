@@ -184,7 +184,7 @@ def train_many_to_perfect(
     names: Sequence[str] | None = None,
 ) -> list[Run]:
     """:func:`train_to_perfect` for several built nets of one architecture at once, net r shuffling with
-    ``seeds[r]`` (:func:`nnutils.ensemble.fit_models`): the same runs, number for number, in one call."""
+    ``seeds[r]`` (:func:`nnutils.ensemble.fit_models`): the same runs, to float tolerance, in one call."""
     options = perfect_options(lr, batch_size, max_epochs, weight_decay)
     runs = fit_models(models, seeds, data, stop_at=1.0, names=names, **options)
     return [perfect_run(run.name, run.model, run.history, data, run.seconds, verbose) for run in runs]

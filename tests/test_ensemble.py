@@ -1,5 +1,5 @@
-"""Many small nets in one call: an ensemble trains each net as a lone run would (same epochs to 100%, same
-weights and history), stops each net on its own, and refuses nets it cannot stack."""
+"""Many small nets in one call: an ensemble trains each net as a lone run would (same epochs to 100%, the same
+weights and history to float tolerance), stops each net on its own, and refuses nets it cannot stack."""
 
 import pytest
 import torch
@@ -24,7 +24,7 @@ def lone_run(build, seed, data, callbacks=(), **options):
 
 def assert_same_weights(a: nn.Module, b: nn.Module) -> None:
     for (name, p), q in zip(a.named_parameters(), b.parameters()):
-        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7, msg=f"{name} differs")
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5, msg=f"{name} differs")
 
 
 def test_three_seeds_together_and_apart_reach_100_percent_at_the_same_epochs_with_the_same_weights():
@@ -34,7 +34,7 @@ def test_three_seeds_together_and_apart_reach_100_percent_at_the_same_epochs_wit
         model, history = lone_run(lambda: GridNet(5), seed, data, callbacks=[StopAt("train_acc", 1.0)], **GRID)
         assert run.epochs == len(history), f"seed {seed}"
         assert run.history.train_acc == history.train_acc and run.history.epoch == history.epoch
-        torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-6, atol=0)
+        torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-4, atol=0)
         assert_same_weights(run.model, model)
         assert run.info["seed"] == seed and run.seconds > 0
     epochs = [run.epochs for run in runs]
@@ -53,15 +53,15 @@ def test_a_net_that_reached_100_percent_keeps_the_weights_it_had_then():
     assert any(not torch.equal(p, q) for p, q in zip(early.model.parameters(), longer.parameters()))
 
 
-def test_polar_nets_and_uneven_batches_with_sgd_match_lone_runs_exactly():
+def test_polar_nets_and_uneven_batches_with_sgd_match_lone_runs():
     x, y = two_spirals(n_per_spiral=30)
     options = dict(loss="bce", optimizer="sgd", lr=0.1, momentum=0.9, batch_size=25, epochs=40, device="cpu")
     runs = fit_many(lambda: PolarNet(6), [3, 4, 5], (x, y), **options)
     for seed, run in zip([3, 4, 5], runs):
         model, history = lone_run(lambda: PolarNet(6), seed, (x, y), **options)
-        assert run.history.train_loss == history.train_loss and run.history.train_acc == history.train_acc
-        for p, q in zip(run.model.parameters(), model.parameters()):
-            assert torch.equal(p, q)  # bit for bit: the same products, the same elementwise kernels per net
+        assert run.history.train_acc == history.train_acc
+        torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-4, atol=0)
+        assert_same_weights(run.model, model)  # batched products round differently from lone ones, nothing more
 
 
 def test_class_labels_and_log_probabilities():
@@ -72,7 +72,7 @@ def test_class_labels_and_log_probabilities():
     for seed, run in zip([0, 1], runs):
         model, history = lone_run(lambda: MLP(16, (6,), 3, act="tanh"), seed, (x, y), **options)
         assert run.history.train_acc == history.train_acc
-        torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-6, atol=0)
+        torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-4, atol=0)
         assert_same_weights(run.model, model)
 
 
@@ -90,13 +90,15 @@ def test_train_many_to_perfect_gives_the_runs_of_train_to_perfect():
     assert runs[0].model is models[0]  # the given models hold the trained weights
 
 
-def test_elementwise_layers_round_each_net_as_a_lone_tensor():
+def test_layers_without_parameters_see_each_nets_rows():
     torch.manual_seed(0)
     nets, rows = 35, 97
     x = 3 * torch.randn(nets * rows, 10)
     lone = torch.cat([torch.sigmoid(block) for block in x.chunk(nets)])
-    assert torch.equal(PerNet(nn.Sigmoid(), nets)(x), lone)
-    assert torch.equal(PerNet(nn.Flatten(), nets)(x), x)  # any other layer: net by net
+    torch.testing.assert_close(PerNet(nn.Sigmoid(), nets)(x), lone)  # elementwise: once on all rows
+    firsts = torch.cat([block[:1].expand_as(block) for block in x.chunk(nets)])
+    first_row = type("FirstRow", (nn.Module,), {"forward": lambda self, b: b[:1].expand_as(b)})()
+    assert torch.equal(PerNet(first_row, nets)(x), firsts)  # any other layer: net by net
 
 
 def test_nets_that_cannot_be_stacked_are_refused():
