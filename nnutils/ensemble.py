@@ -14,7 +14,8 @@ its own mean loss, and an elementwise optimizer update. Only the rounding of a b
 lone one, so a net's numbers are those of :func:`nnutils.training.fit` with the same seed to float tolerance
 (tests check the epochs to 100%, the accuracies, the losses and the weights), and a net that reaches ``stop_at``
 leaves the ensemble with the weights and the epoch count it had then. The nets may use ``nn.Linear`` layers,
-activations and other layers without parameters (``PerNet``).
+activations and other layers without parameters (``PerNet``). Nets that differ only in the sizes of their hidden
+layers train together too: the smaller layers are padded with zeros that stay zero.
 """
 
 from __future__ import annotations
@@ -58,20 +59,41 @@ CORRECT_PER_NET = {
 
 
 class StackedLinear(nn.Module):
-    """R ``nn.Linear`` layers of one shape as one module: weight (R, out, in), bias (R, out). Its input is the R
-    nets' rows one after another (R * batch, in), as the rest of the net sees them."""
+    """R ``nn.Linear`` layers as one module: weight (R, out, in), bias (R, out). Its input is the R nets' rows one
+    after another (R * batch, in), as the rest of the net sees them. Layers of different sizes are padded with
+    zeros to the largest; ``mask`` (1 on a layer's own weights, 0 on the padding; None without padding) keeps
+    the padding at zero (:meth:`mask_grads`)."""
 
     def __init__(self, layers: Sequence[nn.Linear]):
         super().__init__()
         if any(layer.bias is None for layer in layers):
             raise ValueError("fit_many stacks nn.Linear layers with a bias; give the layer bias=True.")
-        self.weight = nn.Parameter(torch.stack([layer.weight.detach() for layer in layers]).clone())
-        self.bias = nn.Parameter(torch.stack([layer.bias.detach() for layer in layers]).clone())
+        out_features = max(layer.out_features for layer in layers)
+        in_features = max(layer.in_features for layer in layers)
+        like = dict(dtype=layers[0].weight.dtype, device=layers[0].weight.device)
+        weight, bias = (
+            torch.zeros(len(layers), out_features, in_features, **like),
+            torch.zeros(len(layers), out_features, **like),
+        )
+        mask = torch.zeros_like(weight)
+        for r, layer in enumerate(layers):
+            weight[r, : layer.out_features, : layer.in_features] = layer.weight.detach()
+            bias[r, : layer.out_features] = layer.bias.detach()
+            mask[r, : layer.out_features, : layer.in_features] = 1.0
+        self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
+        self.register_buffer("mask", None if bool(mask.all()) else mask)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nets, out_features, in_features = self.weight.shape
         rows = x.reshape(nets, -1, in_features)
         return torch.baddbmm(self.bias.unsqueeze(1), rows, self.weight.transpose(1, 2)).reshape(-1, out_features)
+
+    def mask_grads(self) -> None:
+        """Zero the gradients of the padding (a padded unit's output, e.g. sigmoid(0), must not train the zeros
+        that read it); with zero gradients the optimizers' updates of the padding are zero too."""
+        if self.mask is not None:
+            self.weight.grad.mul_(self.mask)
+            self.bias.grad.mul_(self.mask[:, :, 0])
 
 
 def _per_net_losses(loss: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -114,18 +136,34 @@ def _check_stackable(model: nn.Module) -> None:
             raise ValueError(f"fit_many cannot stack {name} (dropout): its random draws would differ from a lone run.")
 
 
+def architecture(model: nn.Module) -> str:
+    """What nets must share to train as one ensemble: the model's class and its layers, in order, with the sizes
+    of the ``nn.Linear`` layers left out (those are padded)."""
+    leaves = [(name, m) for name, m in model.named_modules() if name and not any(True for _ in m.children())]
+    layers = [f"{name}: {'Linear' if isinstance(m, nn.Linear) else repr(m)}" for name, m in leaves]
+    return "; ".join([type(model).__qualname__, *layers])
+
+
 def stack_models(models: Sequence[nn.Module]) -> tuple[nn.Module, list[str]]:
     """One net whose ``nn.Linear`` layers are ``StackedLinear`` layers of all the models and whose other leaf
-    layers run ``PerNet``; with the names of the linear layers."""
+    layers run ``PerNet``; with the names of the linear layers. The models may differ in the sizes of their
+    hidden layers, not in their inputs or outputs."""
     if not models:
         raise ValueError("fit_many needs at least one model.")
     for model in models:
         _check_stackable(model)
-    if len({repr(m) for m in models}) > 1:
-        raise ValueError("fit_many stacks nets of one architecture: the models' modules or shapes differ.")
+    if len({architecture(m) for m in models}) > 1:
+        raise ValueError("fit_many stacks nets of one architecture: the models' layers differ.")
     net = copy.deepcopy(models[0])
     leaves = [(name, m) for name, m in net.named_modules() if name and not any(True for _ in m.children())]
     linear = [name for name, m in leaves if isinstance(m, nn.Linear)]
+    if linear:
+        ends = {(m.get_submodule(linear[0]).in_features, m.get_submodule(linear[-1]).out_features) for m in models}
+        if len(ends) > 1:
+            raise ValueError(
+                "fit_many pads hidden layers only: the models' inputs or outputs differ "
+                f"(first layer's inputs, last layer's outputs: {sorted(ends)})."
+            )
     for name, module in leaves:
         parent, _, attr = name.rpartition(".")
         stacked = (
@@ -152,6 +190,8 @@ def _keep_nets(net: nn.Module, optimizer: torch.optim.Optimizer, keep: torch.Ten
                 old = getattr(module, attr)
                 new = nn.Parameter(old.detach()[keep].clone())
                 setattr(module, attr, new)
+                if attr == "weight" and module.mask is not None:
+                    module.mask = module.mask[keep]
                 params.append(new)
                 state[new] = {
                     k: v[keep].clone() if torch.is_tensor(v) and v.dim() > 0 else v
@@ -167,8 +207,9 @@ def _copy_net_weights(net: nn.Module, names: Sequence[str], row: int, model: nn.
     with torch.no_grad():
         for name in names:
             stacked, layer = net.get_submodule(name), model.get_submodule(name)
-            layer.weight.copy_(stacked.weight[row])
-            layer.bias.copy_(stacked.bias[row])
+            out_features, in_features = layer.weight.shape
+            layer.weight.copy_(stacked.weight[row, :out_features, :in_features])
+            layer.bias.copy_(stacked.bias[row, :out_features])
 
 
 def fit_models(
@@ -202,8 +243,9 @@ def fit_models(
     device = get_device(cfg.device)
     net, layer_names = stack_models(models)
     net.to(device).train()
+    stacked = [m for m in net.modules() if isinstance(m, StackedLinear) and m.mask is not None]
     x, y = (t.to(device) for t in train)
-    per_example = forward_flops(models[0], x[:1]) if len(x) else 0  # for the notebook's work tally, as fit's
+    per_example = [forward_flops(m, x[:1]) if len(x) else 0 for m in models]  # for the work tally, as fit's
     n, total = len(y), len(models)
     opt = torch.optim.SGD if cfg.optimizer == "sgd" else torch.optim.Adam
     extra = {"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}
@@ -230,6 +272,8 @@ def fit_models(
             losses = losses_of(out, targets)
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
+            for layer in stacked:
+                layer.mask_grads()
             optimizer.step()
             loss_sum += losses.detach() * index.shape[1]
             if correct_fn is not None:
@@ -239,7 +283,7 @@ def fit_models(
         finished = []
         for row, (r, loss, acc) in enumerate(zip(active, [v / n for v in loss_sum.tolist()], accuracy)):
             histories[r].append(epoch=epoch, train_loss=loss, train_acc=acc, seconds=seconds)
-            work.epoch(per_example, n)
+            work.epoch(per_example[r], n)
             shares[r] += seconds
             if epoch == cfg.epochs or (stop_at is not None and acc >= stop_at):
                 _copy_net_weights(net, layer_names, row, models[r])

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from joblib import Parallel, delayed, parallel_backend
 
+from .ensemble import architecture
 from .history import Run
 from .training import set_seed
 
@@ -135,8 +136,8 @@ def seed_search(
     (apart from ``seconds``) is the same for any ``n_jobs``.
 
     ``train_many(models, data, seeds, **options) -> [Run]`` (e.g. :func:`nnutils.spirals.train_many_to_perfect`)
-    trains the nets of one architecture and one training setting together, as one ensemble per group: the same
-    table, faster.
+    trains the nets of one architecture and one training setting together (nets that differ only in their hidden
+    sizes are one group), as one ensemble per group: the same table, to float tolerance, faster.
     """
     if not settings or not seeds:
         raise ValueError("seed_search needs a non-empty grid of settings and at least one seed.")
@@ -157,16 +158,16 @@ def seed_search(
 
 
 def search_groups(build: Callable[..., Any], settings: list[dict], seeds: Sequence[int], train: Callable) -> list[dict]:
-    """Every (setting, seed) net, built and seeded as its lone run would be, grouped by architecture (the model's
-    ``repr``) and training keywords: the groups one ensemble can train. Each member is (row number, setting,
-    seed, model)."""
+    """Every (setting, seed) net, built and seeded as its lone run would be, grouped by architecture
+    (:func:`nnutils.ensemble.architecture`: hidden sizes may differ) and training keywords: the groups one
+    ensemble can train. Each member is (row number, setting, seed, model)."""
     groups: dict[str, dict] = {}
     for setting in settings:
         model_kw, train_kw = split_setting(setting, train)
         for seed in seeds:
             set_seed(seed)
             model = build(**model_kw)
-            key = repr((repr(model), sorted(train_kw.items())))
+            key = repr((architecture(model), sorted(train_kw.items())))
             group = groups.setdefault(key, {"train_kw": train_kw, "members": []})
             group["members"].append((sum(len(g["members"]) for g in groups.values()), setting, seed, model))
     return list(groups.values())

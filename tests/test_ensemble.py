@@ -9,7 +9,7 @@ from nnutils import work
 from nnutils.ensemble import PerNet, fit_many, fit_models, stack_models
 from nnutils.grid_task import GridNet, grid_task
 from nnutils.models import MLP
-from nnutils.spirals import PolarNet, train_many_to_perfect, train_to_perfect, two_spirals
+from nnutils.spirals import PolarNet, RawNet, train_many_to_perfect, train_to_perfect, two_spirals
 from nnutils.training import StopAt, fit, set_seed
 
 GRID = dict(loss="bce", optimizer="adam", lr=0.05, weight_decay=1e-4, batch_size=9, epochs=600, device="cpu")
@@ -64,6 +64,23 @@ def test_polar_nets_and_uneven_batches_with_sgd_match_lone_runs():
         assert_same_weights(run.model, model)  # batched products round differently from lone ones, nothing more
 
 
+def test_nets_of_different_hidden_sizes_train_together_as_they_would_alone():
+    x, y = two_spirals(n_per_spiral=30)
+    options = dict(loss="bce", optimizer="adam", lr=0.02, weight_decay=1e-4, batch_size=25, epochs=60, device="cpu")
+    sizes = [4, 7, 9]  # sigmoid units: a padded unit outputs 0.5, which must not train the zeros that read it
+    models = []
+    for seed, hidden in enumerate(sizes):
+        set_seed(seed)
+        models.append(RawNet(hidden, init_scale=0.5, act="sigmoid"))
+    runs = fit_models(models, [0, 1, 2], (x, y), **options)
+    for seed, (hidden, run) in enumerate(zip(sizes, runs)):
+        model, history = lone_run(lambda: RawNet(hidden, init_scale=0.5, act="sigmoid"), seed, (x, y), **options)
+        assert run.history.train_acc == history.train_acc
+        torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-4, atol=0)
+        assert_same_weights(run.model, model)
+        assert run.model.hidden_layers[0][0].out_features == hidden
+
+
 def test_class_labels_and_log_probabilities():
     set_seed(0)
     x, y = torch.randn(40, 1, 4, 4), torch.randint(0, 3, (40,))
@@ -103,7 +120,11 @@ def test_layers_without_parameters_see_each_nets_rows():
 
 def test_nets_that_cannot_be_stacked_are_refused():
     with pytest.raises(ValueError, match="one architecture"):
-        stack_models([GridNet(5), GridNet(4)])
+        stack_models([RawNet(5, depth=2), RawNet(5, depth=3)])
+    with pytest.raises(ValueError, match="one architecture"):
+        stack_models([RawNet(5, act="tanh"), RawNet(5, act="relu")])
+    with pytest.raises(ValueError, match="inputs or outputs differ"):
+        stack_models([MLP(16, (6,), 3), MLP(16, (6,), 4)])
     with pytest.raises(ValueError, match="BatchNorm1d"):
         stack_models([nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))])
     with pytest.raises(ValueError, match="dropout"):

@@ -132,8 +132,8 @@ def test_a_search_trained_as_ensembles_gives_the_same_table():
 
 
 def test_search_groups_follow_architecture_and_training_settings():
-    settings = [{"hidden": 3}, {"hidden": 3, "lr": 0.1}, {"hidden": 4}]
+    settings = [{"hidden": 3}, {"hidden": 3, "lr": 0.1}, {"hidden": 4}, {"hidden": 3, "act": "relu"}]
     groups = search_groups(PolarNet, settings, [0, 1], train_to_perfect)
-    assert [len(g["members"]) for g in groups] == [2, 2, 2]
-    assert [m[0] for g in groups for m in g["members"]] == list(range(6))
+    assert [len(g["members"]) for g in groups] == [4, 2, 2]  # hidden sizes 3 and 4: one ensemble, padded
+    assert [m[0] for g in groups for m in g["members"]] == [0, 1, 4, 5, 2, 3, 6, 7]
     assert groups[1]["train_kw"] == {"lr": 0.1}
