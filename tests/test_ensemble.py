@@ -74,7 +74,8 @@ def test_nets_of_different_hidden_sizes_train_together_as_they_would_alone():
         models.append(RawNet(hidden, init_scale=0.5, act="sigmoid"))
     runs = fit_models(models, [0, 1, 2], (x, y), **options)
     for seed, (hidden, run) in enumerate(zip(sizes, runs)):
-        model, history = lone_run(lambda: RawNet(hidden, init_scale=0.5, act="sigmoid"), seed, (x, y), **options)
+        build = lambda hidden=hidden: RawNet(hidden, init_scale=0.5, act="sigmoid")  # noqa: E731
+        model, history = lone_run(build, seed, (x, y), **options)
         assert run.history.train_acc == history.train_acc
         torch.testing.assert_close(run.history.train_loss, history.train_loss, rtol=1e-4, atol=0)
         assert_same_weights(run.model, model)
