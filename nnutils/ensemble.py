@@ -32,7 +32,7 @@ from torch import nn
 from . import work
 from .history import History, Run
 from .models import Step, forward_flops
-from .training import LOSSES, OPTIMIZERS, TrainConfig, get_device, set_seed
+from .training import LOSSES, OPTIMIZERS, TrainConfig, get_device, make_optimizer, set_seed
 
 Tensors = tuple[torch.Tensor, torch.Tensor]
 
@@ -247,11 +247,7 @@ def fit_models(
     x, y = (t.to(device) for t in train)
     per_example = [forward_flops(m, x[:1]) if len(x) else 0 for m in models]  # for the work tally, as fit's
     n, total = len(y), len(models)
-    opt = torch.optim.SGD if cfg.optimizer == "sgd" else torch.optim.Adam
-    extra = {"momentum": cfg.momentum} if cfg.optimizer == "sgd" else {}
-    # fused: the whole update in one kernel (same formula as a lone run's optimizer; a small net's step is mostly call
-    # overhead: 32 PolarNets trained 1.4x faster)
-    optimizer = opt(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True, **extra)
+    optimizer = make_optimizer(net.parameters(), cfg)
     generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
     histories = [History() for _ in models]
     shares = [0.0] * total

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -132,6 +132,16 @@ def evaluate(
     return EvalResult(mean_loss, accuracy, confusion)
 
 
+def make_optimizer(params: Iterable[torch.Tensor], config: TrainConfig) -> torch.optim.Optimizer:
+    """The config's optimizer (SGD with its momentum, or Adam) with its rate and weight decay, fused (the whole
+    update in one kernel: the same formula, and for a small net the step takes half the time it would)."""
+    params = list(params)
+    fused = bool(params) and all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+    opt = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
+    extra = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
+    return opt(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused or None, **extra)
+
+
 class Trainer:
     """Runs the loop; callbacks receive the trainer after every epoch and may set ``stop_training``."""
 
@@ -140,9 +150,7 @@ class Trainer:
         self.device = get_device(config.device)
         self.model = model.to(self.device)
         self.loss_fn, self.metric_fn = _loss_and_metric(config.loss, config.metric)
-        opt = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
-        extra = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
-        self.optimizer = opt(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, **extra)
+        self.optimizer = make_optimizer(self.model.parameters(), config)
         self.history = History()
         self.epoch = 0
         self.stop_training = False
