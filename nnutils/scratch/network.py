@@ -66,8 +66,9 @@ class Network:
             self.deltas[i] = grad
             grad = self.layers[i].backward(grad) if grad is not None else None
 
-    def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-        """The outputs for x, computed batch by batch."""
+    def predict(self, x: np.ndarray, batch_size: int = 250) -> np.ndarray:
+        """The outputs for x, computed batch by batch (small enough batches for a CNN's patches to stay in the
+        cache: the chapter's CNN on 2,000 images takes 0.14 s, not 0.92 with batches of 1,000)."""
         return np.concatenate([self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
 
     def parameters(self) -> list[tuple[str, Layer, str]]:
