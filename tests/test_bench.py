@@ -1,4 +1,4 @@
-"""The benchmark's FLOP counter, its verdicts and its table (no timing runs here: those are `make bench`)."""
+"""The benchmark's FLOP counter, its verdicts and its table (no long timing runs here: those are `make bench`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 from torch import nn
 
 from nnutils.book.bench import forward_flops, table, training_flops, verdicts
+from nnutils.book.speedups import _channels_first, time_conv_layouts
+from nnutils.layers import MaxPool2d
 from nnutils.models import NetConv, NetFull, NetLin
 
 
@@ -64,6 +66,22 @@ def test_table_shows_the_convolution_and_ensemble_ratios():
     assert frame.loc["NumPy conv, step: speed-up over the previous version", "CPU"] == "2.0x"
     assert frame.loc["NumPy conv, step: time against torch conv2d", "CPU"] == "2.00x"
     assert frame.loc["Ensemble speed-up over separate runs", "CPU"] == "13.0x (40 nets, 100 epochs)"
+
+
+def test_table_shows_the_conv_layout_speed_up():
+    run = fake_run(ref=6.0, fit=1.0, bare=1.0)
+    run["conv_layouts"] = {"NetConv": {"channels-last": 50.0, "channels-first": 75.0}}
+    frame = table({"cpu": run})
+    assert frame.loc["NetConv training step, channels-last with the fast pool: ms (speed-up)", "CPU"] == "50.0 (1.5x)"
+
+
+def test_conv_layouts_are_timed_both_ways_on_the_same_nets():
+    times = time_conv_layouts(repeats=1)
+    assert list(times) == ["NetConv", "LeNet-5", "small CNN 3x3"]
+    assert all(set(row) == {"channels-last", "channels-first"} and min(row.values()) > 0 for row in times.values())
+    plain = _channels_first(NetConv())
+    assert not any(isinstance(m, MaxPool2d) for m in plain.modules())
+    assert plain.features[0].weight.is_contiguous()
 
 
 def test_main_merges_with_earlier_devices_and_writes_atomically(tmp_path, monkeypatch):

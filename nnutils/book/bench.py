@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import platform
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from torch import nn
 from .. import data, models, training
 from ..files import atomic_write
 from ..models import MLP, NetConv, NetFull, NetLin
+from .speedups import cpu_clock, time_conv_layouts, time_convolutions, time_ensemble, timed
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
 MODELS: dict[str, Callable[[], nn.Module]] = {"NetLin": NetLin, "NetFull": NetFull, "NetConv": NetConv}
@@ -57,11 +57,6 @@ def matmul_rate(n: int = 1024, repeats: int = 5, device: str = "cpu", threads: i
     finally:
         torch.set_num_threads(before)
     return 2 * n**3 / best
-
-
-def _sync(device: str) -> None:
-    if str(device).startswith("cuda"):
-        torch.cuda.synchronize()
 
 
 class ReportStyleDataset(torch.utils.data.Dataset):
@@ -98,21 +93,6 @@ def bare_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer, ba
         optimizer.zero_grad()
         F.nll_loss(model(x[index]), y[index]).backward()
         optimizer.step()
-
-
-def timed(device: str, step: Callable[[], object]) -> float:
-    """Seconds that ``step()`` takes: with one CPU thread, this process's CPU time (so that other programs' load
-    does not count); with several threads or on a GPU, wall time."""
-    clock = time.process_time if _cpu_clock(device) else time.perf_counter
-    _sync(device)
-    start = clock()
-    step()
-    _sync(device)
-    return clock() - start
-
-
-def _cpu_clock(device: str) -> bool:
-    return not str(device).startswith("cuda") and torch.get_num_threads() == 1
 
 
 def _sgd(model: nn.Module) -> torch.optim.Optimizer:
@@ -181,13 +161,14 @@ def run(examples: int = 10_000, epochs: int = 2, device: str = "auto") -> dict:
         entry["models"][name] = loops
     conv_ops = training_flops(NetConv()) * len(labels)
     entry["netconv_flops_per_s"] = conv_ops / entry["models"]["NetConv"]["fit"]
-    entry["clock"] = "CPU time of the benchmark process" if _cpu_clock(device) else "wall time"
+    entry["clock"] = "CPU time of the benchmark process" if cpu_clock(device) else "wall time"
     entry["matmul_flops_per_s"] = matmul_rate(device=device)
     if device == "cpu":
         x = kmnist.tensors(normalize=False)[0][:examples].numpy()
         entry["scratch_mlp"] = time_scratch_vs_torch(x, labels, epochs)
         entry["numpy_conv"] = time_convolutions()
         entry["ensemble"] = time_ensemble()
+        entry["conv_layouts"] = time_conv_layouts()
     return {device.split(":")[0]: entry}
 
 
@@ -216,34 +197,6 @@ def verdicts(entry: dict) -> dict[str, str]:
     """For the one loop goal left (NetConv's fit within 10% of the bare loop): "met", or by how much it was missed."""
     over = conv_overhead(entry)
     return {"NetConv": "met" if over <= CONV_SLACK else f"missed by {100 * (over - CONV_SLACK):.0f} percentage points"}
-
-
-def time_convolutions(repeats: int = 5) -> dict[str, dict[str, float]]:
-    """Chapter 4a's convolutions (``backprop.conv_timings``): milliseconds for this NumPy version, the previous one
-    and ``torch.nn.functional.conv2d``, by shape."""
-    from .. import backprop
-
-    table = backprop.conv_timings(repeats=repeats)
-    return {name: {k: float(v) for k, v in row.items()} for name, row in table.iterrows()}
-
-
-def time_ensemble(nets: int = 40, epochs: int = 100) -> dict[str, float]:
-    """``nets`` PolarNets (chapter 2, 10 hidden units, half batches) for ``epochs`` epochs: one after another through
-    ``training.fit``, and as one ensemble (``ensemble.fit_models``); seconds for all of them."""
-    from .. import ensemble, spirals
-
-    x, y = spirals.two_spirals()
-    options = dict(loss="bce", optimizer="adam", lr=0.01, weight_decay=1e-4, batch_size=97, epochs=epochs)
-    options.update(progress=False, device="cpu")
-
-    def build(seed: int) -> nn.Module:
-        training.set_seed(seed)
-        return spirals.PolarNet(10)
-
-    separate = timed("cpu", lambda: [training.fit(build(s), (x, y), seed=s, **options) for s in range(nets)])
-    models = [build(s) for s in range(nets)]
-    together = timed("cpu", lambda: ensemble.fit_models(models, list(range(nets)), (x, y), **options))
-    return {"nets": nets, "epochs": epochs, "separate": separate, "ensemble": together}
 
 
 def table(results: dict) -> pd.DataFrame:
@@ -290,6 +243,14 @@ def table(results: dict) -> pd.DataFrame:
             f"({e['ensemble']['nets']} nets, {e['ensemble']['epochs']} epochs)"
         ),
     )
+    for name in (cpu or {}).get("conv_layouts", {}):
+        add(
+            f"{name} training step, channels-last with the fast pool: ms (speed-up)",
+            lambda e, n=name: (
+                f"{e['conv_layouts'][n]['channels-last']:.1f} "
+                f"({e['conv_layouts'][n]['channels-first'] / e['conv_layouts'][n]['channels-last']:.1f}x)"
+            ),
+        )
     return pd.DataFrame(rows).set_index("measure")
 
 

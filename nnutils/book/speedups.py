@@ -1,0 +1,98 @@
+"""The speed-ups the book's heavy parts rest on, each measured against what it replaced in the same run: the
+from-scratch convolution (chapter 4a), many small nets as one ensemble (chapter 2), and the conv nets' channels-last
+layout with their fast max pool (chapters 1 and 4b)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import training
+from ..layers import MaxPool2d
+
+
+def _sync(device: str) -> None:
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def timed(device: str, step: Callable[[], object]) -> float:
+    """Seconds that ``step()`` takes: with one CPU thread, this process's CPU time (so that other programs' load
+    does not count); with several threads or on a GPU, wall time."""
+    clock = time.process_time if cpu_clock(device) else time.perf_counter
+    _sync(device)
+    start = clock()
+    step()
+    _sync(device)
+    return clock() - start
+
+
+def cpu_clock(device: str) -> bool:
+    """Whether ``timed`` counts CPU time (one CPU thread) rather than wall time."""
+    return not str(device).startswith("cuda") and torch.get_num_threads() == 1
+
+
+def time_convolutions(repeats: int = 5) -> dict[str, dict[str, float]]:
+    """Chapter 4a's convolutions (``backprop.conv_timings``): milliseconds for this NumPy version, the previous one
+    and ``torch.nn.functional.conv2d``, by shape."""
+    from .. import backprop
+
+    table = backprop.conv_timings(repeats=repeats)
+    return {name: {k: float(v) for k, v in row.items()} for name, row in table.iterrows()}
+
+
+def time_ensemble(nets: int = 40, epochs: int = 100) -> dict[str, float]:
+    """``nets`` PolarNets (chapter 2, 10 hidden units, half batches) for ``epochs`` epochs: one after another through
+    ``training.fit``, and as one ensemble (``ensemble.fit_models``); seconds for all of them."""
+    from .. import ensemble, spirals
+
+    x, y = spirals.two_spirals()
+    options = dict(loss="bce", optimizer="adam", lr=0.01, weight_decay=1e-4, batch_size=97, epochs=epochs)
+    options.update(progress=False, device="cpu")
+
+    def build(seed: int) -> nn.Module:
+        training.set_seed(seed)
+        return spirals.PolarNet(10)
+
+    separate = timed("cpu", lambda: [training.fit(build(s), (x, y), seed=s, **options) for s in range(nets)])
+    models = [build(s) for s in range(nets)]
+    together = timed("cpu", lambda: ensemble.fit_models(models, list(range(nets)), (x, y), **options))
+    return {"nets": nets, "epochs": epochs, "separate": separate, "ensemble": together}
+
+
+def _channels_first(model: nn.Module) -> nn.Module:
+    """The same net as a student would build it: channels-first weights and PyTorch's own max pool."""
+    model.to(memory_format=torch.contiguous_format)
+    for module in model.modules():
+        if isinstance(module, MaxPool2d):
+            module.__class__ = nn.MaxPool2d
+    return model
+
+
+def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
+    """Milliseconds of one SGD training step (batch 64, random images) of NetConv, LeNet-5 and the 3 x 3 small CNN,
+    as the workbook builds them (channels-last, ``nnutils.layers.MaxPool2d``) and channels-first; best of
+    ``repeats``."""
+    from ..convnets import LeNet5, SmallCNN
+    from ..models import NetConv
+
+    x, y = torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))
+    out = {}
+    for name, build in (("NetConv", NetConv), ("LeNet-5", LeNet5), ("small CNN 3x3", lambda: SmallCNN(3))):
+        row = {}
+        for layout, model in (("channels-last", build()), ("channels-first", _channels_first(build()))):
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+            def step(model=model, optimizer=optimizer) -> None:
+                optimizer.zero_grad()
+                F.nll_loss(model(x), y).backward()
+                optimizer.step()
+
+            step()
+            row[layout] = 1000 * min(timed("cpu", step) for _ in range(repeats))
+        out[name] = row
+    return out
