@@ -136,11 +136,15 @@ def _check_stackable(model: nn.Module) -> None:
             raise ValueError(f"fit_many cannot stack {name} (dropout): its random draws would differ from a lone run.")
 
 
+def _leaves(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The model's layers that hold no other layers, by name, in order."""
+    return [(name, m) for name, m in model.named_modules() if name and not any(True for _ in m.children())]
+
+
 def architecture(model: nn.Module) -> str:
     """What nets must share to train as one ensemble: the model's class and its layers, in order, with the sizes
     of the ``nn.Linear`` layers left out (those are padded)."""
-    leaves = [(name, m) for name, m in model.named_modules() if name and not any(True for _ in m.children())]
-    layers = [f"{name}: {'Linear' if isinstance(m, nn.Linear) else repr(m)}" for name, m in leaves]
+    layers = [f"{name}: {'Linear' if isinstance(m, nn.Linear) else repr(m)}" for name, m in _leaves(model)]
     return "; ".join([type(model).__qualname__, *layers])
 
 
@@ -155,7 +159,7 @@ def stack_models(models: Sequence[nn.Module]) -> tuple[nn.Module, list[str]]:
     if len({architecture(m) for m in models}) > 1:
         raise ValueError("fit_many stacks nets of one architecture: the models' layers differ.")
     net = copy.deepcopy(models[0])
-    leaves = [(name, m) for name, m in net.named_modules() if name and not any(True for _ in m.children())]
+    leaves = _leaves(net)
     linear = [name for name, m in leaves if isinstance(m, nn.Linear)]
     if linear:
         ends = {(m.get_submodule(linear[0]).in_features, m.get_submodule(linear[-1]).out_features) for m in models}
@@ -243,7 +247,7 @@ def fit_models(
     device = get_device(cfg.device)
     net, layer_names = stack_models(models)
     net.to(device).train()
-    stacked = [m for m in net.modules() if isinstance(m, StackedLinear) and m.mask is not None]
+    padded = [m for m in net.modules() if isinstance(m, StackedLinear) and m.mask is not None]
     x, y = (t.to(device) for t in train)
     per_example = [forward_flops(m, x[:1]) if len(x) else 0 for m in models]  # for the work tally, as fit's
     n, total = len(y), len(models)
@@ -268,7 +272,7 @@ def fit_models(
             losses = losses_of(out, targets)
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
-            for layer in stacked:
+            for layer in padded:
                 layer.mask_grads()
             optimizer.step()
             loss_sum += losses.detach() * index.shape[1]

@@ -20,6 +20,16 @@ def channels_last(model: nn.Module) -> nn.Module:
     return model.to(memory_format=torch.channels_last)
 
 
+def channels_first(model: nn.Module) -> nn.Module:
+    """The inverse of :func:`channels_last` (in place; returns the model): channels-first weights and PyTorch's own
+    ``nn.MaxPool2d``, the net as a student would build it (for comparisons)."""
+    model.to(memory_format=torch.contiguous_format)
+    for module in model.modules():
+        if isinstance(module, MaxPool2d):
+            module.__class__ = nn.MaxPool2d
+    return model
+
+
 def _is_channels_last(x: torch.Tensor) -> bool:
     return x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 

@@ -10,8 +10,8 @@ import pytest
 from torch import nn
 
 from nnutils.book.bench import forward_flops, table, training_flops, verdicts
-from nnutils.book.speedups import _channels_first, time_conv_layouts
-from nnutils.layers import MaxPool2d
+from nnutils.book.speedups import time_conv_layouts
+from nnutils.layers import MaxPool2d, channels_first
 from nnutils.models import NetConv, NetFull, NetLin
 
 
@@ -79,7 +79,7 @@ def test_conv_layouts_are_timed_both_ways_on_the_same_nets():
     times = time_conv_layouts(repeats=1)
     assert list(times) == ["NetConv", "LeNet-5", "small CNN 3x3"]
     assert all(set(row) == {"channels-last", "channels-first"} and min(row.values()) > 0 for row in times.values())
-    plain = _channels_first(NetConv())
+    plain = channels_first(NetConv())
     assert not any(isinstance(m, MaxPool2d) for m in plain.modules())
     assert plain.features[0].weight.is_contiguous()
 

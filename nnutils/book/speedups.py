@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import training
-from ..layers import MaxPool2d
+from ..layers import channels_first
 
 
 def _sync(device: str) -> None:
@@ -64,15 +64,6 @@ def time_ensemble(nets: int = 40, epochs: int = 100) -> dict[str, float]:
     return {"nets": nets, "epochs": epochs, "separate": separate, "ensemble": together}
 
 
-def _channels_first(model: nn.Module) -> nn.Module:
-    """The same net as a student would build it: channels-first weights and PyTorch's own max pool."""
-    model.to(memory_format=torch.contiguous_format)
-    for module in model.modules():
-        if isinstance(module, MaxPool2d):
-            module.__class__ = nn.MaxPool2d
-    return model
-
-
 def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
     """Milliseconds of one SGD training step (batch 64, random images) of NetConv, LeNet-5 and the 3 x 3 small CNN,
     as the workbook builds them (channels-last, ``nnutils.layers.MaxPool2d``) and channels-first; best of
@@ -84,7 +75,7 @@ def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
     out = {}
     for name, build in (("NetConv", NetConv), ("LeNet-5", LeNet5), ("small CNN 3x3", lambda: SmallCNN(3))):
         row = {}
-        for layout, model in (("channels-last", build()), ("channels-first", _channels_first(build()))):
+        for layout, model in (("channels-last", build()), ("channels-first", channels_first(build()))):
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
             def step(model=model, optimizer=optimizer) -> None:
