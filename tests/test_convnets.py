@@ -32,9 +32,10 @@ def test_small_cnn_shapes_for_every_kernel_in_the_sweep(k):
     assert torch.allclose(out.exp().sum(dim=1), torch.ones(4), atol=1e-5), "outputs are log-probabilities"
     side = (29 - k) // 2
     maps = feature_maps(model, batch(1))
-    assert list(maps) == ["conv", "relu", "pool"]
+    assert list(maps) == ["conv", "pool", "relu"]
     assert maps["conv"].shape == (1, 32, 29 - k, 29 - k)
-    assert maps["pool"].shape == (1, 32, side, side)
+    assert maps["pool"].shape == maps["relu"].shape == (1, 32, side, side)
+    assert torch.equal(maps["relu"], torch.relu(maps["pool"]))
     assert first_layer_filters(model).shape == (32, k, k)
 
 
@@ -51,11 +52,11 @@ def test_lenet_shapes_and_parameter_count():
     maps = feature_maps(model, batch(1))
     assert {k: tuple(v.shape[1:]) for k, v in maps.items()} == {
         "conv1": (6, 24, 24),
-        "relu1": (6, 24, 24),
         "pool1": (6, 12, 12),
+        "relu1": (6, 12, 12),
         "conv2": (16, 8, 8),
-        "relu2": (16, 8, 8),
         "pool2": (16, 4, 4),
+        "relu2": (16, 4, 4),
     }
     assert first_layer_filters(model).shape == (6, 5, 5)
 

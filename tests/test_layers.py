@@ -1,5 +1,5 @@
-"""The fast max pooling gives PyTorch's own values and gradients, and the conv nets store their weights
-channels-last without changing what they compute."""
+"""The fast max pooling gives PyTorch's own values and gradients, pooling before an activation computes what
+pooling after it does, and the conv nets store their weights channels-last without changing what they compute."""
 
 import pytest
 import torch
@@ -27,6 +27,31 @@ def test_max_pool_has_pytorchs_values_and_gradients(shape, kernel, layout):
     expected = F.max_pool2d(theirs, kernel)
     expected.backward(grad)
     assert torch.equal(out, expected) and torch.equal(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("act", [nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+@pytest.mark.parametrize("layout", [torch.contiguous_format, CL])
+def test_pooling_before_the_activation_gives_the_same_values_and_gradients(act, layout):
+    torch.manual_seed(0)
+    x = torch.randn(4, 6, 12, 12).contiguous(memory_format=layout)
+    x[0, 0, :2, :2] = -1.0  # a window of equal values, and one where the ReLU zeroes all four
+    x[0, 1, :2, :2] = torch.tensor([[-3.0, -2.0], [-1.0, -0.5]])
+    grad = torch.randn(4, 6, 6, 6)
+    pooled_first, activated_first = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours = act(MaxPool2d(2)(pooled_first))
+    ours.backward(grad)
+    theirs = nn.MaxPool2d(2)(act(activated_first))
+    theirs.backward(grad)
+    assert torch.equal(ours, theirs)
+    torch.testing.assert_close(pooled_first.grad, activated_first.grad, rtol=1e-6, atol=1e-7)
+
+
+def test_the_conv_nets_pool_before_their_activations():
+    for model in (LeNet5(), SmallCNN(3), NetConv(batch_norm=True)):
+        kinds = [type(m) for m in model.features]
+        for i, kind in enumerate(kinds):
+            if kind is MaxPool2d:
+                assert kinds[i - 1] in (nn.Conv2d, nn.BatchNorm2d) and kinds[i + 1] in (nn.ReLU, nn.Tanh, nn.Sigmoid)
 
 
 def test_a_max_pool_that_overlaps_or_pads_runs_pytorchs_own():
