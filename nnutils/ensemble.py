@@ -31,7 +31,7 @@ from torch import nn
 
 from . import work
 from .history import History, Run
-from .models import Step, forward_flops
+from .models import Step, forward_cost
 from .training import LOSSES, OPTIMIZERS, TrainConfig, get_device, make_optimizer, set_seed
 
 Tensors = tuple[torch.Tensor, torch.Tensor]
@@ -249,7 +249,7 @@ def fit_models(
     net.to(device).train()
     padded = [m for m in net.modules() if isinstance(m, StackedLinear) and m.mask is not None]
     x, y = (t.to(device) for t in train)
-    per_example = [forward_flops(m, x[:1]) if len(x) else 0 for m in models]  # for the work tally, as fit's
+    per_example = [forward_cost(m, x[:1]) if len(x) else work.Cost() for m in models]  # for the work tally, as fit's
     n, total = len(y), len(models)
     optimizer = make_optimizer(net.parameters(), cfg)
     generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
@@ -283,7 +283,7 @@ def fit_models(
         finished = []
         for row, (r, loss, acc) in enumerate(zip(active, [v / n for v in loss_sum.tolist()], accuracy)):
             histories[r].append(epoch=epoch, train_loss=loss, train_acc=acc, seconds=seconds)
-            work.epoch(per_example[r], n)
+            work.epoch(per_example[r], n, steps=work.steps_of(n, cfg.batch_size))
             shares[r] += seconds
             if epoch == cfg.epochs or (stop_at is not None and acc >= stop_at):
                 _copy_net_weights(net, layer_names, row, models[r])

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 from torch import nn
 
+from . import work
 from .layers import MaxPool2d, channels_last
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -185,32 +186,42 @@ ACTIVATIONS["step"] = Step
 _GATES = {nn.RNN: 1, nn.GRU: 3, nn.LSTM: 4}
 
 
-@torch.no_grad()
 def forward_flops(model: nn.Module, example: torch.Tensor) -> int:
     """Floating-point operations of one forward pass on ``example`` (a batch, usually of one), counted from the
     shapes of the Conv2d, Linear and recurrent layers; a multiply-add counts as 2, activations and pooling are left
     out (a few per cent at most). Runs in evaluation mode, so nothing in the model changes."""
-    total = 0
+    return int(forward_cost(model, example).flops)
+
+
+@torch.no_grad()
+def forward_cost(model: nn.Module, example: torch.Tensor) -> work.Cost:
+    """One forward pass on ``example``: its operations (as ``forward_flops``), the bytes of every layer's output
+    (the modules'; a function called in ``forward`` is not seen) and the bytes of the model's weights, for the work
+    tally (``nnutils.work``). Evaluation mode, nothing changes."""
+    flops = outputs = 0
 
     def count(module: nn.Module, _inputs, output) -> None:
-        nonlocal total
+        nonlocal flops, outputs
         out = output[0] if isinstance(output, tuple) else output
+        if isinstance(out, torch.Tensor):
+            outputs += out.numel() * out.element_size()
         if isinstance(module, nn.Conv2d):
             kh, kw = module.kernel_size
-            total += 2 * out.numel() * (module.in_channels // module.groups) * kh * kw
+            flops += 2 * out.numel() * (module.in_channels // module.groups) * kh * kw
         elif isinstance(module, nn.Linear):
-            total += 2 * out.numel() * module.in_features
+            flops += 2 * out.numel() * module.in_features
         elif isinstance(module, tuple(_GATES)):
             gates = _GATES[type(module)] * module.num_layers * (2 if module.bidirectional else 1)
             steps = out.numel() // module.hidden_size  # batch x time
-            total += 2 * steps * gates * module.hidden_size * (module.input_size + module.hidden_size)
+            flops += 2 * steps * gates * module.hidden_size * (module.input_size + module.hidden_size)
 
-    counted = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear | nn.RNN | nn.GRU | nn.LSTM)]
+    leaves = [m for m in model.modules() if not list(m.children()) or isinstance(m, nn.RNN | nn.GRU | nn.LSTM)]
     was_training = model.training
     try:
         model.eval()
-        with forward_hooks(counted, count):
+        with forward_hooks(leaves, count):
             model(example.to(device_of(model)))
     finally:
         model.train(was_training)
-    return total
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return work.Cost(flops=flops, activation_bytes=outputs, weight_bytes=weights)

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from . import work
 from .history import EvalResult, History, Run, call_callbacks  # noqa: F401 (re-exported)
-from .models import device_of, forward_flops
+from .models import device_of, forward_cost
 
 Tensors = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -195,7 +195,8 @@ class Trainer:
         generator = torch.Generator().manual_seed(cfg.seed)
         show = cfg.progress if cfg.progress is not None else os.environ.get("NNUTILS_PROGRESS", "1") != "0"
         bar = tqdm(range(cfg.epochs), desc=type(self.model).__name__, disable=not show, leave=False)
-        per_example = forward_flops(self.model, x[:1]) if len(x) else 0  # for the notebook's work tally
+        per_example = forward_cost(self.model, x[:1]) if len(x) else work.Cost()  # for the notebook's work tally
+        steps = work.steps_of(len(y), cfg.batch_size)
         n_held_out = sum(len(v[1]) for v in held_out.values())
         self._call("on_train_begin")
         for epoch in bar:
@@ -205,7 +206,7 @@ class Trainer:
             self.epoch = epoch + 1
             due = self.epoch == cfg.epochs or (cfg.eval_every and self.epoch % cfg.eval_every == 0)
             row = self._evaluate(held_out) if due else {}
-            work.epoch(per_example, len(y), n_held_out if due else 0)
+            work.epoch(per_example, len(y), n_held_out if due else 0, steps)
             self.history.append(epoch=self.epoch, train_loss=train_loss, train_acc=train_acc, **row, seconds=seconds)
             bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.3f}", refresh=False)
             self._call("on_epoch_end")

@@ -140,13 +140,16 @@ def test_the_build_runs_its_own_profile_whatever_the_environment_says(project, m
 def test_the_logs_carry_each_notebooks_work_and_the_machines_rate(project):
     worked = """import json, os, pathlib
 pathlib.Path(os.environ["NNUTILS_RESULTS"], "w.json").write_text(
-    json.dumps({"notebook": "w", "profile": "ci", "values": {}, "work": {"flops": 5e9, "examples": 10}}))"""
+    json.dumps({"notebook": "w", "profile": "ci", "values": {},
+                "work": {"flops": 5e9, "bytes": 3e9, "examples": 10}}))"""
     write_notebook(project / "notebooks" / "w.ipynb", worked, recorded=None)
     assert main(["--root", str(project), "--profile", "ci", "--progress-every", "0", "--jobs", "1", "w", "a"]) == 0
     timings = json.loads((project / "_build/results/timings.json").read_text())
-    assert timings["w"]["flops"] == 5e9 and "flops" not in timings["a"]  # a tallied nothing
+    assert timings["w"]["flops"] == 5e9 and timings["w"]["bytes"] == 3e9
+    assert "flops" not in timings["a"] and "bytes" not in timings["a"]  # a tallied nothing
     log = json.loads((project / "_build/results/build.json").read_text())
-    assert log["jobs"] == 1 and log["threads"] == (os.cpu_count() or 1) and log["matmul_rate"] > 1e8
+    assert log["jobs"] == 1 and log["threads"] == (os.cpu_count() or 1)
+    assert log["matmul_rate"] > 1e8 and log["copy_rate"] > 1e8
     assert log["commit"] == "" and log["executed"] == ["notebooks/a.ipynb", "notebooks/w.ipynb"]  # not a git tree
 
 

@@ -68,7 +68,7 @@ def test_reads_what_results_writes(tmp_path, monkeypatch):
     Results("nb", "full").record("acc", 0.905)
     (tmp_path / "timings.json").write_text(json.dumps({"nb": {"profile": "full", "seconds": 3.0, "device": "cpu"}}))
     found = report.load_results(tmp_path)
-    assert set(found["nb"].pop("work")) == {"flops", "examples"}
+    assert set(found["nb"].pop("work")) == {"flops", "bytes", "examples"}
     assert found == {"nb": {"profile": "full", "values": {"acc": 0.905}}}
     assert report.compare([figure()], found).loc[0, "status"] == "within tolerance"
     assert report.load_results(tmp_path / "missing") == {}

@@ -29,7 +29,7 @@ def test_plain_and_numpy_values_share_one_file(folder):
     results.record("note", "ゆ")
     results.record("loss", np.float32(0.5))
     payload = saved(folder)
-    assert set(payload["work"]) == {"flops", "examples"}  # the training work so far (nnutils.work)
+    assert set(payload["work"]) == {"flops", "bytes", "examples"}  # the training work so far (nnutils.work)
     del payload["work"]
     assert payload == {
         "notebook": "nb",

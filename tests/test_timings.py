@@ -49,17 +49,22 @@ def test_time_goals_say_met_missed_or_not_measured():
 
 def test_floor_table_divides_the_tallied_work_by_the_rate():
     results = {
-        "a": {"profile": "full", "values": {}, "work": {"flops": 6e11, "examples": 10}},
+        "a": {"profile": "full", "values": {}, "work": {"flops": 6e11, "bytes": 1.2e11, "examples": 10}},
         "b": {"profile": "full", "values": {}},
         "c": {"profile": "ci", "values": {}, "work": {"flops": 1e9, "examples": 1}},
     }
     entries = {"a": {"profile": "full", "seconds": 600.0}, "c": {"profile": "full", "seconds": 5.0}}
     table = timings.floor_table(results, entries, rate=1e10)
-    assert table.loc["a"].tolist() == ["full", 600.0, "1.0 min", "10.0 min", "10x"]
+    assert table.loc["a"].tolist() == ["full", 600.0, None, "1.0 min", "", "10.0 min", "10x"]  # no copy rate
     assert table.loc["b", "floor"] == "not tallied" and table.loc["c", "floor"] == "0.1 s"  # small floors stay visible
     assert table.loc["c", "measured"] == "not measured"  # a timing of another profile is not this run's
+    # with the copy rate: 60 s of arithmetic plus 120 GB at 1 GB/s
+    with_memory = timings.floor_table(results, entries, rate=1e10, copy_rate=1e9)
+    assert with_memory.loc["a"].tolist() == ["full", 600.0, 120.0, "3.0 min", "2.0 min", "10.0 min", "3x"]
     with pytest.raises(ValueError, match="positive"):
         timings.floor_table(results, entries, rate=0)
+    with pytest.raises(ValueError, match="positive"):
+        timings.floor_table(results, entries, rate=1e10, copy_rate=-1.0)
 
 
 def test_recorded_builds_pair_each_log_with_its_timings_and_give_floors(tmp_path):
@@ -74,13 +79,18 @@ def test_recorded_builds_pair_each_log_with_its_timings_and_give_floors(tmp_path
     (builds,) = timings.recorded_builds(tmp_path)
     assert builds["name"] == "cpu-full" and builds["timings"] == entries
     table = timings.recorded_floor_table(builds["timings"], builds["build"]["matmul_rate"])
-    assert table.loc["a"].tolist() == ["full", 6000.0, "10.0 min", "20.0 min", "2x"]
+    assert table.loc["a"].tolist() == ["full", 6000.0, None, "10.0 min", "", "20.0 min", "2x"]
     assert table.loc["b", "floor"] == "not tallied"
     misses = timings.goal_misses(entries, 1e10)
     assert misses == [
         "a: 20.0 min, 2.5 times the 8 min goal; its floor is 10.0 min, so it runs at 2 times its floor"
-        " (the arithmetic alone is over the goal)"
+        " (the floor alone is over the goal)"
     ]
+    entries["a"]["bytes"] = 1.2e11  # 2 minutes more at 1 GB/s
+    assert timings.goal_misses(entries, 2e10, copy_rate=1e9)[0].startswith(
+        "a: 20.0 min, 2.5 times the 8 min goal; its floor is 7.0 min (2.0 min of it data passes), so it runs at 3"
+    )
+    del entries["a"]["bytes"]
     assert timings.goal_misses(entries, None) == ["a: 20.0 min, 2.5 times the 8 min goal"]
     assert (
         "only less training or faster kernels" in timings.goal_misses(entries, 2e10)[0]

@@ -59,6 +59,20 @@ def matmul_rate(n: int = 1024, repeats: int = 5, device: str = "cpu", threads: i
     return 2 * n**3 / best
 
 
+def copy_rate(megabytes: int = 16, repeats: int = 5, device: str = "cpu", threads: int | None = None) -> float:
+    """The machine's memory rate in bytes/s: the best of ``repeats`` copies of a float32 array of ``megabytes``
+    (more than one core's caches) into another, read and write both counted, with ``threads`` torch threads."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        source = torch.randn(megabytes * 2**18, device=device)
+        target = torch.empty_like(source)
+        best = min(timed(device, lambda: target.copy_(source)) for _ in range(repeats + 1))
+    finally:
+        torch.set_num_threads(before)
+    return 2 * source.numel() * source.element_size() / best
+
+
 class ReportStyleDataset(torch.utils.data.Dataset):
     """The reports' way: each example turned into a normalised float tensor one at a time, when it is asked for."""
 

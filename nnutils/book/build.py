@@ -142,15 +142,14 @@ class Builder:
         if seconds is not None:
             timings = read_json(self.timing_file)
             timings[stem] = {"profile": self.profile, "seconds": round(seconds, 1), "device": self.device}
-            flops = self.work_of(stem)
-            if flops is not None:  # the training arithmetic it tallied: the running-times page's floor
-                timings[stem]["flops"] = flops
+            timings[stem].update(self.work_of(stem))  # the work it tallied: the running-times page's floor
             write_json(self.timing_file, timings, sort_keys=True)
 
-    def work_of(self, stem: str) -> float | None:
-        """The floating-point work a notebook's run tallied (``nnutils.work``), from its results file, if any."""
-        flops = (read_json(self.results / f"{stem}.json").get("work") or {}).get("flops")
-        return float(flops) if isinstance(flops, int | float) else None
+    def work_of(self, stem: str) -> dict[str, float]:
+        """The operations and bytes a notebook's run tallied (``nnutils.work``), from its results file: {"flops",
+        "bytes"}, each only if tallied."""
+        tally = read_json(self.results / f"{stem}.json").get("work") or {}
+        return {key: float(tally[key]) for key in ("flops", "bytes") if isinstance(tally.get(key), int | float)}
 
     def _finish(self, job: Job, result: runner.Executed, outcomes: dict[str, Outcome]) -> None:
         if result.interrupted:
@@ -296,8 +295,10 @@ def _main(args: argparse.Namespace) -> int:
         record = {"profile": args.profile, "jobs": builder.jobs, "seconds": round(wall, 1), "executed": ran}
         from . import bench  # (torch: only once something ran)
 
-        rate = bench.matmul_rate(n=512, device=builder.device, threads=builder.threads)  # the floors' divisor
-        record.update(threads=builder.threads, matmul_rate=round(rate), commit=git_commit(builder.root))
+        rate = bench.matmul_rate(n=512, device=builder.device, threads=builder.threads)  # the floors' divisors
+        moved = bench.copy_rate(device=builder.device, threads=builder.threads)
+        record.update(threads=builder.threads, matmul_rate=round(rate), copy_rate=round(moved))
+        record.update(commit=git_commit(builder.root))
         write_json(builder.results / "build.json", dict(record, device=builder.device), sort_keys=True)
     print(summary(outcomes, previous), flush=True)
     print(totals_line(outcomes, wall, builder.jobs, args.profile), flush=True)

@@ -107,43 +107,60 @@ def time_goals(timings: Sequence[Mapping]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["goal", "at most", "measured", "verdict"]).set_index("goal")
 
 
-def floor_table(results: Mapping[str, Mapping], timings: Mapping[str, Mapping], rate: float) -> pd.DataFrame:
+def floor_table(
+    results: Mapping[str, Mapping], timings: Mapping[str, Mapping], rate: float, copy_rate: float | None = None
+) -> pd.DataFrame:
     """Each notebook of this build beside its floor: the training arithmetic it tallied (``nnutils.work``) at the
-    machine's matrix-multiply rate (FLOP/s). A notebook far above its floor spends its time elsewhere (Python
-    overhead, small matrices, data passes, plotting): that is where to look next."""
+    machine's matrix-multiply rate (FLOP/s), plus its data passes at the copy rate (bytes/s) when given. A notebook
+    far above its floor spends its time elsewhere (Python overhead, small matrices, plotting): where to look next."""
     entries = {}
     for notebook, run in results.items():
         timing = timings.get(notebook) or {}
         same = timing.get("profile") == run.get("profile")
-        flops = (run.get("work") or {}).get("flops")
+        tally = run.get("work") or {}
         entries[notebook] = {
             "profile": run.get("profile"),
-            "flops": flops,
+            "flops": tally.get("flops"),
+            "bytes": tally.get("bytes"),
             "seconds": timing.get("seconds") if same else None,
         }
-    return recorded_floor_table(entries, rate)
+    return recorded_floor_table(entries, rate, copy_rate)
 
 
-def recorded_floor_table(timings: Mapping[str, Mapping], rate: float) -> pd.DataFrame:
+def floor_of(entry: Mapping, rate: float, copy_rate: float | None = None) -> dict[str, float] | None:
+    """A notebook's floor in seconds: {"arithmetic": flops / rate, "memory": bytes / copy_rate (0 when either is
+    missing), "floor": their sum}; None when its work was not tallied."""
+    if rate <= 0 or (copy_rate is not None and copy_rate <= 0):
+        raise ValueError(f"The matrix-multiply and copy rates must be positive, got {rate} and {copy_rate}.")
+    if entry.get("flops") is None:
+        return None
+    arithmetic = entry["flops"] / rate
+    memory = entry["bytes"] / copy_rate if copy_rate and entry.get("bytes") is not None else 0.0
+    return {"arithmetic": arithmetic, "memory": memory, "floor": arithmetic + memory}
+
+
+def recorded_floor_table(timings: Mapping[str, Mapping], rate: float, copy_rate: float | None = None) -> pd.DataFrame:
     """The floor table of a recorded build: ``timings`` as its ``timings.json`` has them ({notebook: {profile,
-    seconds, flops}}), ``rate`` its ``build.json``'s ``matmul_rate``; entries without ``flops`` say not tallied."""
-    if rate <= 0:
-        raise ValueError(f"The matrix-multiply rate must be positive, got {rate}.")
+    seconds, flops, bytes}}), ``rate`` and ``copy_rate`` its ``build.json``'s ``matmul_rate`` and ``copy_rate``
+    (a log without a copy rate gives the arithmetic floor alone); entries without ``flops`` say not tallied."""
     rows = []
     for notebook, entry in sorted(timings.items()):
-        seconds, flops = entry.get("seconds"), entry.get("flops")
-        floor = flops / rate if flops is not None else None
+        seconds, parts = entry.get("seconds"), floor_of(entry, rate, copy_rate)
+        passes = entry.get("bytes") if copy_rate else None
         rows.append(
             {
                 "notebook": notebook,
                 "profile": entry.get("profile"),
-                "training work (GFLOP)": None if flops is None else round(flops / 1e9, 1),
-                "floor": "not tallied" if floor is None else _floor_text(floor),
+                "training work (GFLOP)": None if parts is None else round(entry["flops"] / 1e9, 1),
+                "data passes (GB)": None if passes is None else round(passes / 1e9, 1),
+                "floor": "not tallied" if parts is None else _floor_text(parts["floor"]),
+                "of which memory": "" if not (parts and passes is not None) else _floor_text(parts["memory"]),
                 "measured": _minutes(seconds),
-                "measured / floor": f"{seconds / floor:.0f}x" if seconds and floor else "",
+                "measured / floor": f"{seconds / parts['floor']:.0f}x" if seconds and parts else "",
             }
         )
-    columns = ["notebook", "profile", "training work (GFLOP)", "floor", "measured", "measured / floor"]
+    columns = ["notebook", "profile", "training work (GFLOP)", "data passes (GB)", "floor", "of which memory"]
+    columns += ["measured", "measured / floor"]
     return pd.DataFrame(rows, columns=columns).set_index("notebook")
 
 
@@ -215,9 +232,10 @@ def schedule_lines(builds: Sequence[Mapping]) -> list[str]:
 FAR_ABOVE = 20  # a notebook this many times above its floor spends its time on something other than arithmetic
 
 
-def goal_misses(timings: Mapping[str, Mapping], rate: float | None) -> list[str]:
+def goal_misses(timings: Mapping[str, Mapping], rate: float | None, copy_rate: float | None = None) -> list[str]:
     """One line for each full CPU notebook of a recorded build over the full-notebook goal: its time, by how much
-    it misses, and its floor (with ``rate``, FLOP/s) when its work was tallied; slowest first."""
+    it misses, and its floor (with ``rate``, FLOP/s, and ``copy_rate``, bytes/s) when its work was tallied; slowest
+    first."""
     limit = TIME_GOALS["full notebook"]
     over = {
         nb: e
@@ -229,14 +247,16 @@ def goal_misses(timings: Mapping[str, Mapping], rate: float | None) -> list[str]
         line = (
             f"{notebook}: {_minutes(entry['seconds'])}, {entry['seconds'] / limit:.1f} times the {limit // 60} min goal"
         )
-        if rate and entry.get("flops"):
-            floor = entry["flops"] / rate
+        parts = floor_of(entry, rate, copy_rate) if rate else None
+        if parts:
+            floor = parts["floor"]
             ratio = entry["seconds"] / floor
-            line += f"; its floor is {_floor_text(floor)}, so it runs at {ratio:.0f} times its floor" + (
-                " (the arithmetic alone is over the goal)"
+            memory = f" ({_floor_text(parts['memory'])} of it data passes)" if parts["memory"] else ""
+            line += f"; its floor is {_floor_text(floor)}{memory}, so it runs at {ratio:.0f} times its floor" + (
+                " (the floor alone is over the goal)"
                 if floor > limit
-                else " (close to it: the time goes to the arithmetic kernels, below the peak rate; only less"
-                " training or faster kernels would meet the goal)"
+                else " (close to it: the time goes to the arithmetic and memory kernels, below their peak rates; only"
+                " less training or faster kernels would meet the goal)"
                 if ratio < FAR_ABOVE
                 else " (far above it: the time goes to per-step overhead, not arithmetic)"
             )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import work
 from ..files import atomic_write
 from .activations import Activation, make_activation
 from .layers import Conv2D, Dense, Flatten, Layer
@@ -36,15 +37,22 @@ class Network:
     def forward_flops(self, x: np.ndarray) -> int:
         """Floating-point operations of one forward pass on x (a batch, usually of one example): 2 per multiply-add
         of the Dense and Conv2D layers (activations left out)."""
-        total = 0
+        return int(self.forward_cost(x).flops)
+
+    def forward_cost(self, x: np.ndarray) -> work.Cost:
+        """One forward pass on x, for the work tally: its operations (``forward_flops``), the bytes of every layer's
+        output and the bytes of the weights."""
+        flops = outputs = 0
         for layer in self.layers:
             out = layer.forward(x)
+            outputs += out.nbytes
             if isinstance(layer, Dense):
-                total += 2 * len(x) * layer.params["W"].size
+                flops += 2 * len(x) * layer.params["W"].size
             elif isinstance(layer, Conv2D):
-                total += 2 * out.size * layer.params["W"][0].size
+                flops += 2 * out.size * layer.params["W"][0].size
             x = out
-        return total
+        weights = sum(layer.params[name].nbytes for _, layer, name in self.parameters())
+        return work.Cost(flops=flops, activation_bytes=outputs, weight_bytes=weights)
 
     def activations(self, x: np.ndarray) -> list[np.ndarray]:
         """The output of every layer for input x (first layer first)."""

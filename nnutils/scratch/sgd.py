@@ -122,7 +122,8 @@ class SGD:
             raise ValueError(f"Training data needs as many labels as inputs (got {len(x)} and {len(y)}), and some.")
         rng = np.random.default_rng(self.seed)
         held_out = {split: data for split, data in (("val", val), ("test", test)) if data is not None}
-        per_example = self.model.forward_flops(x[:1])  # for the notebook's work tally (nnutils.work)
+        per_example = self.model.forward_cost(x[:1])  # for the notebook's work tally (nnutils.work)
+        steps = work.steps_of(len(y), self.batch_size)
         n_eval = sum(len(ys) for _, ys in held_out.values()) + (len(y) if self.eval_train else 0)
         call_callbacks(self.callbacks, "on_train_begin", self)
         for epoch in range(1, self.epochs + 1):
@@ -130,7 +131,7 @@ class SGD:
             order = rng.permutation(len(y)) if self.shuffle else np.arange(len(y))
             train_loss, train_acc, delta_norm = self.train_epoch(x, y, order)
             seconds = time.perf_counter() - start
-            work.epoch(per_example, len(y), n_eval)
+            work.epoch(per_example, len(y), n_eval, steps)
             if self.eval_train:
                 train_loss, train_acc = evaluate(self.model, x, y, self.loss)
             row = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc}
