@@ -4,7 +4,8 @@ Checks that no page shows an error or a traceback, that every image loads, that 
 changes the frame, that search finds a chapter, and that the results page has one row per reference figure. The
 network is blocked: every request that is not to the local test server is aborted and recorded, and a page that made
 one fails the offline test, which also checks that MathJax (served from the site) typeset every page with equations.
-Saves a screenshot of every page into ``_build/screenshots/``, and one of a chapter in the theme's dark mode.
+Saves a screenshot of every page into ``_build/screenshots/`` (the top of each page; ``NNUTILS_SCREENSHOTS=full``
+for whole pages, which takes about a minute more), and one of a chapter in the theme's dark mode.
 
 The browser is ``$NNUTILS_CHROMIUM``, else Debian's ``chromium``, else Playwright's own download
 (``nnutils.book.browser``, which ``make test`` runs first). Without a browser or a built site the module is
@@ -28,6 +29,7 @@ from nnutils.book.report import load_reference_figures
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("NNUTILS_SITE", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = SITE.parent / "screenshots"
+FULL_PAGE_SHOTS = os.environ.get("NNUTILS_SCREENSHOTS", "") == "full"  # whole pages: slow to render
 REQUIRED = required()
 NOT_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 # myst-nb marks error output, stderr and tracebacks with these classes (stderr is removed by _config.yml).
@@ -176,7 +178,8 @@ def test_every_page_renders_without_errors_and_with_its_images(page, site_url):
             ".map(i => i.getAttribute('src').slice(0, 80))"
         )
         problems += [f"{rel}: image does not load: {src}" for src in broken]
-        page.screenshot(path=str(SCREENSHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
+        shot = SCREENSHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")
+        page.screenshot(path=str(shot), full_page=FULL_PAGE_SHOTS)
     assert pages(), f"the site at {SITE} has no pages"
     assert not problems, "\n".join(problems)
 
