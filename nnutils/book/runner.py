@@ -120,7 +120,8 @@ def _register_engine() -> None:
                 log=logging.getLogger("papermill"),
                 startup_timeout=start_timeout,
                 extra_arguments=KERNEL_ARGUMENTS,
-            )
+                shutdown_kernel="immediate",  # the copy is saved; a graceful shutdown that outlasts its wait
+            )  # ends in a SIGINT and a stray "KeyboardInterrupt caught in kernel" line in the build's output
             try:
                 return _client.execute()
             finally:

@@ -151,8 +151,8 @@ def recorded_floor_table(timings: Mapping[str, Mapping], rate: float, copy_rate:
             {
                 "notebook": notebook,
                 "profile": entry.get("profile"),
-                "training work (GFLOP)": None if parts is None else round(entry["flops"] / 1e9, 1),
-                "data passes (GB)": None if passes is None else round(passes / 1e9, 1),
+                "training work (GFLOP)": "" if parts is None else round(entry["flops"] / 1e9, 1),
+                "data passes (GB)": "" if passes is None else round(passes / 1e9, 1),
                 "floor": "not tallied" if parts is None else _floor_text(parts["floor"]),
                 "of which memory": "" if not (parts and passes is not None) else _floor_text(parts["memory"]),
                 "measured": _minutes(seconds),
