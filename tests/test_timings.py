@@ -92,6 +92,11 @@ def test_recorded_builds_pair_each_log_with_its_timings_and_give_floors(tmp_path
     )
     del entries["a"]["bytes"]
     assert timings.goal_misses(entries, None) == ["a: 20.0 min, 2.5 times the 8 min goal"]
+    idle = {"z": {"profile": "full", "seconds": 600.0, "device": "cpu", "flops": 0.0}}  # tallied no work
+    assert timings.goal_misses(idle, 1e10) == ["z: 10.0 min, 1.2 times the 8 min goal"]
+    assert timings.recorded_floor_table(idle, 1e10).loc["z", "measured / floor"] == ""
+    with pytest.raises(ValueError, match="positive"):
+        timings.recorded_floor_table({}, 0)
     assert (
         "only less training or faster kernels" in timings.goal_misses(entries, 2e10)[0]
     )  # floor 5 min, 4 times above it

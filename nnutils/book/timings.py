@@ -127,11 +127,15 @@ def floor_table(
     return recorded_floor_table(entries, rate, copy_rate)
 
 
+def _check_rates(rate: float, copy_rate: float | None) -> None:
+    if rate <= 0 or (copy_rate is not None and copy_rate <= 0):
+        raise ValueError(f"The matrix-multiply and copy rates must be positive, got {rate} and {copy_rate}.")
+
+
 def floor_of(entry: Mapping, rate: float, copy_rate: float | None = None) -> dict[str, float] | None:
     """A notebook's floor in seconds: {"arithmetic": flops / rate, "memory": bytes / copy_rate (0 when either is
     missing), "floor": their sum}; None when its work was not tallied."""
-    if rate <= 0 or (copy_rate is not None and copy_rate <= 0):
-        raise ValueError(f"The matrix-multiply and copy rates must be positive, got {rate} and {copy_rate}.")
+    _check_rates(rate, copy_rate)
     if entry.get("flops") is None:
         return None
     arithmetic = entry["flops"] / rate
@@ -143,6 +147,7 @@ def recorded_floor_table(timings: Mapping[str, Mapping], rate: float, copy_rate:
     """The floor table of a recorded build: ``timings`` as its ``timings.json`` has them ({notebook: {profile,
     seconds, flops, bytes}}), ``rate`` and ``copy_rate`` its ``build.json``'s ``matmul_rate`` and ``copy_rate``
     (a log without a copy rate gives the arithmetic floor alone); entries without ``flops`` say not tallied."""
+    _check_rates(rate, copy_rate)
     rows = []
     for notebook, entry in sorted(timings.items()):
         seconds, parts = entry.get("seconds"), floor_of(entry, rate, copy_rate)
@@ -156,7 +161,7 @@ def recorded_floor_table(timings: Mapping[str, Mapping], rate: float, copy_rate:
                 "floor": "not tallied" if parts is None else _floor_text(parts["floor"]),
                 "of which memory": "" if not (parts and passes is not None) else _floor_text(parts["memory"]),
                 "measured": _minutes(seconds),
-                "measured / floor": f"{seconds / parts['floor']:.0f}x" if seconds and parts else "",
+                "measured / floor": f"{seconds / parts['floor']:.0f}x" if seconds and parts and parts["floor"] else "",
             }
         )
     columns = ["notebook", "profile", "training work (GFLOP)", "data passes (GB)", "floor", "of which memory"]
@@ -248,7 +253,7 @@ def goal_misses(timings: Mapping[str, Mapping], rate: float | None, copy_rate: f
             f"{notebook}: {_minutes(entry['seconds'])}, {entry['seconds'] / limit:.1f} times the {limit // 60} min goal"
         )
         parts = floor_of(entry, rate, copy_rate) if rate else None
-        if parts:
+        if parts and parts["floor"]:  # a notebook that tallied no work has no floor to compare with
             floor = parts["floor"]
             ratio = entry["seconds"] / floor
             memory = f" ({_floor_text(parts['memory'])} of it data passes)" if parts["memory"] else ""
