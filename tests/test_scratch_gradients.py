@@ -67,6 +67,8 @@ LAYERS = [
     ("tanh_slope0.5", lambda: Tanh(0.5), (4, 6), lambda x, p: torch.tanh(0.5 * x)),
     ("relu", ReLU, (4, 6), lambda x, p: F.relu(x)),
     ("leaky_relu0.1", lambda: LeakyReLU(0.1), (4, 6), lambda x, p: F.leaky_relu(x, 0.1)),
+    ("leaky_relu1.5", lambda: LeakyReLU(1.5), (4, 6), lambda x, p: F.leaky_relu(x, 1.5)),  # min, not max, above 1
+    ("leaky_relu-0.2", lambda: LeakyReLU(-0.2), (4, 6), lambda x, p: F.leaky_relu(x, -0.2)),
     ("softmax", Softmax, (4, 6), lambda x, p: torch.softmax(x, dim=-1)),
 ]
 
@@ -184,6 +186,16 @@ class WrongDense(Dense):
 def test_a_wrong_gradient_is_caught(layer):
     errors = check_layer(layer, away_from_zero((4, 5)))
     assert max(errors.values()) > 1e-2, errors
+
+
+@pytest.mark.parametrize("leak", [0.0, 0.01, 0.05, 0.1, 0.3])
+def test_leaky_relu_derivative_is_exactly_one_or_the_leak_in_the_input_dtype(leak):
+    z = np.array([-2.0, -0.0, 0.0, 1e-30, 3.0], dtype=np.float32)
+    act = LeakyReLU(leak)
+    d = act.df(z)
+    assert d.dtype == np.float32 and act.f(z).dtype == np.float32
+    np.testing.assert_array_equal(d, np.where(z > 0, 1, np.float32(leak)).astype(np.float32))
+    np.testing.assert_array_equal(act.f(z), np.where(z > 0, z, np.float32(leak) * z))
 
 
 def test_numerical_gradient_works_on_strided_views():

@@ -30,6 +30,16 @@ def test_cnn_with_squared_error_learns_and_tracks_conv_deltas():
     assert evaluate(net, x, y, "mse")[1] > 0.9
 
 
+def test_predict_in_batches_gives_the_whole_forward_pass():
+    x, _ = toy_images()
+    for net in (mlp((36, 8, 3)), cnn(n_filters=3, kernel_size=3, n_classes=3, image_size=6)):
+        whole = net.forward(x)
+        for batch_size in (None, 1, 7, len(x) + 5):
+            np.testing.assert_allclose(net.predict(x, batch_size), whole, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="batch size of at least 1"):
+        net.predict(x, 0)
+
+
 def test_history_names_each_split():
     """One History type (the torch loop's); validation numbers are val_*, a test set followed in training test_*."""
     x, y = toy_images(60)
