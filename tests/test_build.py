@@ -93,6 +93,30 @@ def test_runs_once_then_skips_then_reruns_a_changed_source(project, capfd):
     assert statuses(third) == {"notebooks/a.ipynb": "skipped", "notebooks/b.ipynb": "ran", "book/page.ipynb": "ran"}
 
 
+def test_the_longest_notebook_starts_first_by_this_build_or_else_the_committed_logs(project, capfd):
+    logs = project / "book" / "timings"
+    logs.mkdir()
+    log = {"a": {"profile": "ci", "seconds": 5.0}, "b": {"profile": "ci", "seconds": 50.0}}
+    (logs / "cpu-ci.json").write_text(json.dumps(log | {"page": {"profile": "full", "seconds": 9.0}}))
+    (logs / "cpu-ci-build.json").write_text(json.dumps({"profile": "ci", "seconds": 70.0}))  # a build log: no entries
+    builder = Builder(root=project, profile="ci", jobs=1)
+    assert builder.previous_times() == {"notebooks/a.ipynb": 5.0, "notebooks/b.ipynb": 50.0}  # page: another profile
+    builder.run()
+    started = [line for line in capfd.readouterr().out.splitlines() if line.endswith(")") and "executing" in line]
+    assert started[0].startswith("== notebooks/b.ipynb: executing (last run 50 s)"), started
+    own = {"a": {"profile": "ci", "seconds": 80.0}}  # this build's own record wins over the committed log
+    (project / "_build/results/timings.json").write_text(json.dumps(own))
+    assert builder.previous_times()["notebooks/a.ipynb"] == 80.0
+
+
+def test_longest_first_puts_unrecorded_jobs_first_and_keeps_ties_in_order():
+    from nnutils.book.pool import Job, longest_first
+
+    jobs = [Job(key, None, None, "") for key in ("a", "b", "c", "d")]
+    order = longest_first(jobs, {"a": 10.0, "b": 30.0, "d": 10.0})
+    assert [job.key for job in order] == ["c", "b", "a", "d"]
+
+
 def test_executed_copies_keep_no_widget_state(project):
     """The site has no kernel: a widget's saved state would make its page load widget scripts from the network."""
     write_notebook(project / "notebooks" / "a.ipynb", "import ipywidgets\nipywidgets.IntSlider(3)")

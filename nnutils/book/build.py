@@ -30,7 +30,7 @@ from ..profiles import ENV_VAR as PROFILE_VAR
 from ..profiles import PROFILES
 from . import runner
 from .hashes import files_hash, git_commit, notebook_hash, package_hash
-from .pool import Interrupted, Job, run_jobs
+from .pool import Interrupted, Job, longest_first, run_jobs
 from .progress import Progress, duration, failure_lines, interrupted_line, summary, totals_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,14 +108,19 @@ class Builder:
         return env
 
     def previous_times(self) -> dict[str, float]:
-        """Seconds of each notebook's last recorded run in this profile, by key (``notebooks/<name>.ipynb``)."""
-        timings, found = read_json(self.timing_file), {}
-        for folder in ("notebooks", "book"):
-            for path in notebooks_in(self.root / folder):
-                entry = timings.get(path.stem)
+        """Seconds of each notebook's last recorded run in this profile, by key (``notebooks/<name>.ipynb``): this
+        build's own, else those of the timing logs committed in ``book/timings`` (a fresh clone's estimates)."""
+        seconds = {}
+        for log in [*sorted((self.root / "book" / "timings").glob("*.json")), self.timing_file]:  # later ones win
+            for stem, entry in read_json(log).items():
                 if isinstance(entry, dict) and entry.get("profile") == self.profile and entry.get("seconds"):
-                    found[f"{folder}/{path.name}"] = float(entry["seconds"])
-        return found
+                    seconds[stem] = float(entry["seconds"])
+        return {
+            f"{folder}/{path.name}": seconds[path.stem]
+            for folder in ("notebooks", "book")
+            for path in notebooks_in(self.root / folder)
+            if path.stem in seconds
+        }
 
     def sweep(self) -> list[Path]:
         """Remove hidden temporary files that an earlier build left behind (an executed copy in progress, a JSON
@@ -177,7 +182,8 @@ class Builder:
                 print(f"== {key}: unchanged, skipped", flush=True)
             else:
                 todo.append(Job(key, source, output, digest, options))
-        progress = Progress(self.previous_times(), self.progress_every)
+        previous = self.previous_times()
+        progress, todo = Progress(previous, self.progress_every), longest_first(todo, previous)  # the last one short
         try:
             if todo:
                 run_jobs(todo, self.jobs, self.env(), progress, lambda job, result: self._finish(job, result, outcomes))

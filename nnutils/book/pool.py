@@ -29,6 +29,12 @@ class Job:
     options: dict = field(default_factory=dict)
 
 
+def longest_first(jobs: list[Job], seconds: dict[str, float]) -> list[Job]:
+    """The jobs in the order to start them: the longest by their recorded ``seconds`` first, so that the last one to
+    start is short (jobs with no record first, as if longest; ties keep their order)."""
+    return sorted(jobs, key=lambda job: -seconds.get(job.key, float("inf")))
+
+
 class Interrupted(Exception):
     """Ctrl-C (or SIGTERM) stopped the build; ``not_started`` are the jobs it never began, ``outcomes`` what the
     build had done by then (filled in by the build)."""
