@@ -97,9 +97,8 @@ def test_recorded_builds_pair_each_log_with_its_timings_and_give_floors(tmp_path
     assert timings.recorded_floor_table(idle, 1e10).loc["z", "measured / floor"] == ""
     with pytest.raises(ValueError, match="positive"):
         timings.recorded_floor_table({}, 0)
-    assert (
-        "only less training or faster kernels" in timings.goal_misses(entries, 2e10)[0]
-    )  # floor 5 min, 4 times above it
+    assert "only less training or faster kernels" in timings.goal_misses(entries, 6e12 / 420)[0]  # 7 min: 2.9x
+    assert "well above it" in timings.goal_misses(entries, 2e10)[0]  # floor 5 min, 4 times above it
     assert "per-step overhead" in timings.goal_misses(entries, 1e12)[0]  # floor 6 s
 
 

@@ -234,6 +234,7 @@ def schedule_lines(builds: Sequence[Mapping]) -> list[str]:
     return lines
 
 
+CLOSE_TO = 3  # a notebook under this many times its floor spends its time on the arithmetic and the data passes
 FAR_ABOVE = 20  # a notebook this many times above its floor spends its time on something other than arithmetic
 
 
@@ -260,8 +261,11 @@ def goal_misses(timings: Mapping[str, Mapping], rate: float | None, copy_rate: f
             line += f"; its floor is {_floor_text(floor)}{memory}, so it runs at {ratio:.0f} times its floor" + (
                 " (the floor alone is over the goal)"
                 if floor > limit
-                else " (close to it: the time goes to the arithmetic and memory kernels, below their peak rates; only"
-                " less training or faster kernels would meet the goal)"
+                else " (close to it: the time goes to the arithmetic and memory kernels; only less training or faster"
+                " kernels would meet the goal)"
+                if ratio < CLOSE_TO
+                else " (well above it: the kernels run below their peak rates on these small layers, and per-call"
+                " overhead adds up; faster kernels or less training would meet the goal)"
                 if ratio < FAR_ABOVE
                 else " (far above it: the time goes to per-step overhead, not arithmetic)"
             )
