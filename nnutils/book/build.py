@@ -183,7 +183,8 @@ class Builder:
             else:
                 todo.append(Job(key, source, output, digest, options))
         previous = self.previous_times()
-        progress, todo = Progress(previous, self.progress_every), longest_first(todo, previous)  # the last one short
+        progress = Progress(previous, self.progress_every)
+        todo = longest_first(todo, previous)  # so that the last one to start is short
         try:
             if todo:
                 run_jobs(todo, self.jobs, self.env(), progress, lambda job, result: self._finish(job, result, outcomes))

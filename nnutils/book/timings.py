@@ -258,19 +258,27 @@ def goal_misses(timings: Mapping[str, Mapping], rate: float | None, copy_rate: f
             floor = parts["floor"]
             ratio = entry["seconds"] / floor
             memory = f" ({_floor_text(parts['memory'])} of it data passes)" if parts["memory"] else ""
-            line += f"; its floor is {_floor_text(floor)}{memory}, so it runs at {ratio:.0f} times its floor" + (
-                " (the floor alone is over the goal)"
-                if floor > limit
-                else " (close to it: the time goes to the arithmetic and memory kernels; only less training or faster"
-                " kernels would meet the goal)"
-                if ratio < CLOSE_TO
-                else " (well above it: the kernels run below their peak rates on these small layers, and per-call"
-                " overhead adds up; faster kernels or less training would meet the goal)"
-                if ratio < FAR_ABOVE
-                else " (far above it: the time goes to per-step overhead, not arithmetic)"
-            )
+            line += f"; its floor is {_floor_text(floor)}{memory}, so it runs at {ratio:.0f} times its floor"
+            line += f" ({_against_floor(floor, ratio, limit)})"
         lines.append(line)
     return lines
+
+
+def _against_floor(floor: float, ratio: float, limit: float) -> str:
+    """What a notebook's time against its floor (``ratio`` times it) says, for ``goal_misses``."""
+    if floor > limit:
+        return "the floor alone is over the goal"
+    if ratio < CLOSE_TO:
+        return (
+            "close to it: the time goes to the arithmetic and memory kernels; only less training or faster kernels "
+            "would meet the goal"
+        )
+    if ratio < FAR_ABOVE:
+        return (
+            "well above it: the kernels run below their peak rates on these small layers, and per-call overhead "
+            "adds up; faster kernels or less training would meet the goal"
+        )
+    return "far above it: the time goes to per-step overhead, not arithmetic"
 
 
 def chapter_titles(folder: str | Path | None = None) -> dict[str, str]:
