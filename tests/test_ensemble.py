@@ -23,8 +23,10 @@ def lone_run(build, seed, data, callbacks=(), **options):
 
 
 def assert_same_weights(a: nn.Module, b: nn.Module) -> None:
+    """Equal to float32 tolerance: after 500 Adam epochs batched and lone products drift apart by up to about 1e-4
+    relative (AVX-512), while one more epoch of training moves some weight of every tensor by about 1e-2."""
     for (name, p), q in zip(a.named_parameters(), b.parameters()):
-        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5, msg=f"{name} differs")
+        torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-4, msg=f"{name} differs")
 
 
 def test_three_seeds_together_and_apart_reach_100_percent_at_the_same_epochs_with_the_same_weights():
