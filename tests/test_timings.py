@@ -19,11 +19,11 @@ def test_timing_table_says_not_measured(tmp_path):
     assert table.loc["1. A", "ci, CPU"] == "1.5 min"
     assert table.loc["1. A", "ci, GPU"] == "not measured"
     assert table.loc["2. B", "full, GPU"] == "5 s"
-    assert table.loc["The whole book build (notebooks run in parallel)", "full, CPU"] == "not measured"
+    assert table.loc["The whole book build", "full, CPU"] == "not measured"
     log = tmp_path / "build.json"
     log.write_text(json.dumps({"profile": "full", "jobs": 2, "seconds": 1800.0, "device": "cpu", "executed": ["a"]}))
     table = timings.timing_table(timings.load_timings([path, log]), {"a": "1. A", "b": "2. B"})
-    assert table.loc["The whole book build (notebooks run in parallel)", "full, CPU"] == "30.0 min"
+    assert table.loc["The whole book build", "full, CPU"] == "30.0 min"
     path.write_text(json.dumps({"a": {"seconds": 1}}))
     with pytest.raises(ValueError, match="needs profile"):
         timings.load_timings([path])
@@ -45,6 +45,24 @@ def test_time_goals_say_met_missed_or_not_measured():
     goals = timings.time_goals(rows)
     assert goals.loc["slowest full notebook (b)"].tolist() == ["8 min", "10.0 min", "missed by 25%"]
     assert goals.iloc[-1]["verdict"] == "on 2 cores no build can take less than 8.3 min"
+    rows.append({"notebook": "b", "profile": "full", "seconds": 420.0, "device": "cpu", "threads": 2})  # 14 core-min
+    goals = timings.time_goals(rows)
+    assert goals.loc["slowest full notebook (b)", "measured"] == "7.0 min"  # the fastest wall time
+    assert goals.iloc[-1]["verdict"] == "on 2 cores no build can take less than 8.3 min"  # b's least core time: 600 s
+
+
+def test_each_timing_row_takes_its_threads_from_the_build_log_beside_it(tmp_path):
+    entry = {"a": {"profile": "full", "seconds": 300.0, "device": "cpu"}}
+    for name in ("timings.json", "lab-1x2.json", "lone.json"):
+        (tmp_path / name).write_text(json.dumps(entry))
+    log = {"profile": "full", "jobs": 1, "threads": 2, "seconds": 310.0, "device": "cpu", "executed": ["a"]}
+    (tmp_path / "build.json").write_text(json.dumps(log | {"threads": 1}))
+    (tmp_path / "lab-1x2-build.json").write_text(json.dumps(log))
+    rows = timings.load_timings([tmp_path / n for n in ("timings.json", "lab-1x2.json", "lone.json", "build.json")])
+    assert [r["threads"] for r in rows] == [1, 2, None, 1]
+    assert timings.build_log_of(tmp_path / "lab-1x2.json") == tmp_path / "lab-1x2-build.json"
+    assert timings.core_seconds(rows, "full") == {"a": 300.0}  # 300 s on one thread beats 600 core-s on two
+    assert timings.core_seconds(rows, "ci") == {}
 
 
 def test_floor_table_divides_the_tallied_work_by_the_rate():
@@ -124,3 +142,6 @@ def test_schedule_lines_name_the_fastest_schedule_per_profile():
         "The ci profile on cpu: 2 notebook(s) at a time was fastest, 4.1 min; 1 at a time took 6.9 min, 1.67 times as"
         " long."
     ]
+    builds.append({"name": "d", "build": {"profile": "ci", "device": "cpu", "jobs": 2, "seconds": 300.0}})  # slower
+    ranked = timings.ranked_schedules(builds)
+    assert list(ranked) == [("ci", "cpu")] and [log["seconds"] for log in ranked["ci", "cpu"]] == [247.0, 412.0]
