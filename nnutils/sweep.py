@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from joblib import Parallel, delayed, parallel_backend
 
+from . import work
 from .ensemble import architecture
 from .history import Run
 from .training import set_seed
@@ -51,6 +52,23 @@ def _one_thread(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:
         torch.set_num_threads(threads)
 
 
+def _counted(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> tuple[Any, dict[str, float], int]:
+    """``_one_thread`` in a worker: the result, the work it tallied there (``nnutils.work``) and the worker's pid."""
+    before = work.total()
+    result = _one_thread(fn, kwargs)
+    return result, {k: v - before[k] for k, v in work.total().items()}, os.getpid()
+
+
+def _gathered(outputs: Iterable[tuple[Any, dict[str, float], int]]) -> list[Any]:
+    """The workers' results, their work added to this process's tally (unless a worker was this process)."""
+    results = []
+    for result, done, pid in outputs:
+        if pid != os.getpid():
+            work.add(done["flops"], int(done["examples"]), done["bytes"])
+        results.append(result)
+    return results
+
+
 def run_trials(
     fn: Callable[..., Any],
     trials: Sequence[Mapping[str, Any]],
@@ -61,7 +79,8 @@ def run_trials(
 
     ``n_jobs`` local joblib workers (default ``default_jobs()``; 1 runs in this process). ``address`` (for example
     ``"tcp://10.0.0.5:8786"``) sends the trials to that Dask scheduler instead. ``fn`` must seed itself from its
-    keywords (a ``seed`` key, say) so that the result does not depend on which worker ran it.
+    keywords (a ``seed`` key, say) so that the result does not depend on which worker ran it. The work the trials
+    tally in other processes is added to this one's (``nnutils.work``), as if they had run here.
     """
     trials = [dict(t) for t in trials]
     if not all(isinstance(t, dict) for t in trials):
@@ -72,11 +91,11 @@ def run_trials(
         except ImportError as err:  # pragma: no cover - depends on the environment
             raise ImportError("Sweeps on a cluster need dask.distributed: pip install 'dask[distributed]'.") from err
         with Client(address), parallel_backend("dask"):
-            return Parallel()(delayed(_one_thread)(fn, t) for t in trials)
+            return _gathered(Parallel()(delayed(_counted)(fn, t) for t in trials))
     jobs = default_jobs() if n_jobs is None else n_jobs
     if jobs == 1 or len(trials) <= 1:
         return [_one_thread(fn, t) for t in trials]
-    return Parallel(n_jobs=jobs)(delayed(_one_thread)(fn, t) for t in trials)
+    return _gathered(Parallel(n_jobs=jobs)(delayed(_counted)(fn, t) for t in trials))
 
 
 # ------------------------------------------------------------------------------ seed and setting searches

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from nnutils import work
 from nnutils.grid_task import GridNet, grid_task
 from nnutils.spirals import (
     PolarNet,
@@ -65,6 +66,16 @@ def test_one_and_two_local_workers_give_identical_results():
     assert len(set(serial)) == 4  # the trials really differ
 
 
+def test_the_work_of_trials_in_worker_processes_is_tallied_here_as_if_they_ran_here():
+    work.reset()
+    run_trials(tiny_training, TRIALS, n_jobs=1)
+    alone = work.total()
+    work.reset()
+    run_trials(tiny_training, TRIALS, n_jobs=2)
+    assert work.total() == alone and alone["flops"] > 0 and alone["examples"] == 4 * 3 * 64
+    work.reset()
+
+
 def test_a_dask_cluster_gives_the_same_results(monkeypatch):
     distributed = pytest.importorskip("dask.distributed")
     # Worker processes import the trial's module by name: let them find tests/ on their path.
@@ -74,7 +85,10 @@ def test_a_dask_cluster_gives_the_same_results(monkeypatch):
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        work.reset()
         assert run_trials(tiny_training, TRIALS, address=cluster.scheduler_address) == serial
+        assert work.total()["examples"] == 4 * 3 * 64  # the workers' tallies, added here
+        work.reset()
 
 
 def test_a_setting_splits_into_model_and_training_keywords():
