@@ -109,6 +109,17 @@ def test_the_longest_notebook_starts_first_by_this_build_or_else_the_committed_l
     assert builder.previous_times()["notebooks/a.ipynb"] == 80.0
 
 
+def test_estimates_come_from_a_committed_build_of_the_same_schedule_where_there_is_one(project):
+    logs = project / "book" / "timings"
+    logs.mkdir()
+    for name, jobs, seconds in (("a-1x2", 1, 40.0), ("b-2x1", 2, 70.0)):  # b-2x1 sorts last: it won before
+        (logs / f"{name}.json").write_text(json.dumps({"a": {"profile": "full", "seconds": seconds}}))
+        (logs / f"{name}-build.json").write_text(json.dumps({"profile": "full", "jobs": jobs, "executed": ["a"]}))
+    assert Builder(root=project, profile="full", jobs=1).previous_times() == {"notebooks/a.ipynb": 40.0}
+    assert Builder(root=project, profile="full", jobs=2).previous_times() == {"notebooks/a.ipynb": 70.0}
+    assert Builder(root=project, profile="full", jobs=3).previous_times() == {"notebooks/a.ipynb": 70.0}  # by name
+
+
 def test_longest_first_puts_unrecorded_jobs_first_and_keeps_ties_in_order():
     from nnutils.book.pool import Job, longest_first
 

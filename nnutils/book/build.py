@@ -32,6 +32,7 @@ from . import runner
 from .hashes import files_hash, git_commit, notebook_hash, package_hash
 from .pool import Interrupted, Job, longest_first, run_jobs
 from .progress import Progress, duration, failure_lines, interrupted_line, summary, totals_line
+from .timings import build_log_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,9 +110,12 @@ class Builder:
 
     def previous_times(self) -> dict[str, float]:
         """Seconds of each notebook's last recorded run in this profile, by key (``notebooks/<name>.ipynb``): this
-        build's own, else those of the timing logs committed in ``book/timings`` (a fresh clone's estimates)."""
+        build's own, else those of the timing logs committed in ``book/timings`` (a fresh clone's estimates), of a
+        build with as many notebooks at a time as this one where there is one."""
+        committed = sorted((self.root / "book" / "timings").glob("*.json"))
+        committed.sort(key=self._same_schedule)  # stable: the logs of this schedule last
         seconds = {}
-        for log in [*sorted((self.root / "book" / "timings").glob("*.json")), self.timing_file]:  # later ones win
+        for log in [*committed, self.timing_file]:  # later ones win
             for stem, entry in read_json(log).items():
                 if isinstance(entry, dict) and entry.get("profile") == self.profile and entry.get("seconds"):
                     seconds[stem] = float(entry["seconds"])
@@ -121,6 +125,11 @@ class Builder:
             for path in notebooks_in(self.root / folder)
             if path.stem in seconds
         }
+
+    def _same_schedule(self, timing_file: Path) -> bool:
+        """Whether the build log beside a committed timing file ran as many notebooks at a time as this build."""
+        log = build_log_of(timing_file)
+        return log.is_file() and read_json(log).get("jobs") == self.jobs
 
     def sweep(self) -> list[Path]:
         """Remove hidden temporary files that an earlier build left behind (an executed copy in progress, a JSON
