@@ -86,6 +86,20 @@ class StopAfter:
             loop.stop_training = True
 
 
+def test_one_step_moves_each_parameter_by_minus_the_rate_times_its_gradient_and_grads_hold_that_step():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 5)).astype(np.float32), rng.integers(0, 3, 8)
+    net, twin = (mlp((5, 4, 3), act="tanh", seed=1, dtype=np.float32) for _ in range(2))
+    twin.load_state_dict(net.state_dict())
+    loss = make_loss("cross_entropy")
+    loss(twin.forward(x), y)
+    twin.backward(loss.backward())
+    SGD(net, lr=0.1, batch_size=8, epochs=1, shuffle=False).fit((x, y))
+    for (_, layer, name), (_, before, _) in zip(net.parameters(), twin.parameters(), strict=True):
+        np.testing.assert_array_equal(layer.params[name], before.params[name] - 0.1 * before.grads[name])
+        np.testing.assert_array_equal(layer.grads[name], 0.1 * before.grads[name])  # the step, taken in place
+
+
 def test_callbacks_see_the_loop_and_can_stop_it():
     x, y = toy_images(60)
     net, stop, plain = mlp((36, 4, 3)), StopAfter(3), []

@@ -59,7 +59,9 @@ class SGD:
     """The loop: ``SGD(net, lr=0.1, ...).fit(train, val)`` trains ``net`` in place and returns its ``History``
     (columns epoch, train_loss, train_acc, val_* and test_* when given, seconds, delta_norm when tracked, lr).
 
-    ``shuffle=False`` presents the examples in their fixed order every epoch. ``eval_train`` re-measures the whole
+    Each step moves every parameter by ``-lr`` times its gradient, scaling the gradient in place (no temporary as
+    large as the weights), so a layer's ``grads`` hold the step taken afterwards. ``shuffle=False`` presents the
+    examples in their fixed order every epoch. ``eval_train`` re-measures the whole
     training set after each epoch (else the batches' running values are kept). ``track_delta=i`` records the mean
     norm, per example, of dL/d(output of layer i) (e.g. a convolution's deltas). ``early_stopping=k`` adds an
     ``EarlyStopping(k, min_delta)`` after the other callbacks. ``stopped_early`` tells whether training stopped
@@ -111,7 +113,9 @@ class SGD:
             for _, layer, name in net.parameters():
                 if l2 and name == "W":
                     layer.params[name] *= 1.0 - rate * l2  # the same as adding l2 * W to the gradient
-                layer.params[name] -= rate * layer.grads[name]
+                step = layer.grads[name]
+                step *= rate  # in place (see the class docstring)
+                layer.params[name] -= step
         return total_loss / len(y), correct / len(y), delta_sum / len(y)
 
     @np.errstate(over="ignore", invalid="ignore")  # a diverging run stops (see below) instead of warning
