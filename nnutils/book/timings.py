@@ -41,16 +41,17 @@ def load_timings(paths: Sequence[str | Path]) -> list[dict]:
             continue
         payload = _read_mapping(path)
         if "executed" in payload:  # a build log (build.json): the wall time of a whole build
-            rows.append({"notebook": WHOLE_BUILD, **{k: payload[k] for k in ("profile", "seconds", "device")}})
-            rows[-1]["threads"] = payload.get("threads")
+            known = {k: payload[k] for k in ("profile", "seconds", "device")}
+            rows.append({"notebook": WHOLE_BUILD, **known, "threads": payload.get("threads")})
             continue
         log = build_log_of(path)
         threads = _read_mapping(log).get("threads") if log.is_file() else None
         for notebook, entry in payload.items():
             if not isinstance(entry, Mapping) or not {"profile", "seconds", "device"} <= set(entry):
                 raise ValueError(f"{path}: entry {notebook!r} needs profile, seconds and device, got {entry!r}.")
-            rows.append({"notebook": notebook, **{k: entry[k] for k in ("profile", "seconds", "device")}})
-            rows[-1]["threads"] = threads
+            rows.append(
+                {"notebook": notebook, **{k: entry[k] for k in ("profile", "seconds", "device")}, "threads": threads}
+            )
     return rows
 
 
@@ -251,7 +252,7 @@ def ranked_schedules(builds: Sequence[Mapping]) -> dict[tuple[str, str], list[Ma
 
 def schedule_lines(builds: Sequence[Mapping]) -> list[str]:
     """For each profile and device whose recorded builds tried more than one schedule, which was fastest and by how
-    much: the evidence for the build's default schedule (``build.default_jobs``)."""
+    much: the evidence for the build's default schedule (one notebook per core)."""
     lines = []
     for (profile, device), (first, *rest) in ranked_schedules(builds).items():
         others = "; ".join(

@@ -61,11 +61,11 @@ class SGD:
 
     Each step moves every parameter by ``-lr`` times its gradient, scaling the gradient in place (no temporary as
     large as the weights), so a layer's ``grads`` hold the step taken afterwards. ``shuffle=False`` presents the
-    examples in their fixed order every epoch. ``eval_train`` re-measures the whole
-    training set after each epoch (else the batches' running values are kept). ``track_delta=i`` records the mean
-    norm, per example, of dL/d(output of layer i) (e.g. a convolution's deltas). ``early_stopping=k`` adds an
-    ``EarlyStopping(k, min_delta)`` after the other callbacks. ``stopped_early`` tells whether training stopped
-    before the last epoch (early stopping, or diverged weights).
+    examples in their fixed order every epoch. ``eval_train`` re-measures the whole training set after each epoch
+    (else the batches' running values are kept). ``track_delta=i`` records the mean norm, per example, of
+    dL/d(output of layer i) (e.g. a convolution's deltas). ``early_stopping=k`` adds an ``EarlyStopping(k,
+    min_delta)`` after the other callbacks. ``stopped_early`` tells whether training stopped before the last epoch
+    (early stopping, or diverged weights).
     """
 
     def __init__(
