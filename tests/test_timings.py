@@ -41,6 +41,14 @@ def test_time_goals_say_met_missed_or_not_measured():
     assert goals.loc["slowest full notebook", "verdict"] == "not measured"
     rows.append({"notebook": "whole build", "profile": "full", "seconds": 1080.0, "device": "cpu"})
     assert timings.time_goals(rows).loc["whole full build"].tolist() == ["20 min", "18.0 min", "met"]
+    slower = {"notebook": "whole build", "profile": "full", "device": "cpu", "threads": 1, "matmul_rate": 9e10}
+    rows += [slower | {"seconds": 1500.0}, slower | {"seconds": 1000.0, "threads": 2, "matmul_rate": 3e11}]
+    assert timings.time_goals(rows).loc["whole full build"].tolist() == [
+        "20 min",
+        "16.7 min",
+        "met, on a machine multiplying at 150 GFLOP/s a thread",  # the fastest build's machine, a thread
+    ]
+    del rows[-2:]
     rows += [{"notebook": n, "profile": "full", "seconds": s, "device": "cpu"} for n, s in (("a", 400), ("b", 600))]
     goals = timings.time_goals(rows)
     assert goals.loc["slowest full notebook (b)"].tolist() == ["8 min", "10.0 min", "missed by 25%"]
@@ -130,6 +138,21 @@ def test_builds_table_puts_the_schedules_side_by_side_fastest_first():
     assert list(table.index) == ["two-at-a-time", "one-at-a-time", "old"]
     assert table.loc["one-at-a-time", "wall time"] == "6.7 min" and table.loc["old", "commit"] == "not recorded"
     assert timings.builds_table([]).empty
+
+
+def test_machine_lines_set_one_schedule_on_different_machines_side_by_side():
+    log = {"profile": "full", "device": "cpu", "jobs": 2, "threads": 1}
+    builds = [
+        {"name": "slow", "build": log | {"seconds": 1644.0, "matmul_rate": 9.4e10, "commit": "aaa"}},
+        {"name": "fast", "build": log | {"seconds": 1140.0, "matmul_rate": 1.6e11, "commit": "bbb"}},
+        {"name": "lone", "build": log | {"jobs": 1, "threads": 2, "seconds": 2000.0, "matmul_rate": 3e11}},
+        {"name": "no rate", "build": log | {"profile": "ci", "seconds": 100.0}},
+    ]
+    assert timings.machine_lines(builds) == [
+        "The full profile on cpu, 2 notebook(s) at a time, on different machines: 19.0 min (commit bbb) at 160"
+        " GFLOP/s a thread; 27.4 min (commit aaa) at 94 GFLOP/s a thread."
+    ]
+    assert timings.machine_lines(builds[2:]) == []
 
 
 def test_schedule_lines_name_the_fastest_schedule_per_profile():

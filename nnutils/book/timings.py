@@ -32,7 +32,8 @@ def load_timings(paths: Sequence[str | Path]) -> list[dict]:
     """Rows (notebook, profile, seconds, device, threads) from build ``timings.json`` files; missing files are
     skipped. ``threads`` (each notebook's) comes from the build log beside the file (``build_log_of``), else None.
 
-    A build log (``build.json``) gives one row, the whole build's wall time, under the name ``WHOLE_BUILD``.
+    A build log (``build.json``) gives one row, the whole build's wall time, under the name ``WHOLE_BUILD``, with
+    its machine's ``matmul_rate`` (FLOP/s with those threads, None where not recorded).
     """
     rows = []
     for path in paths:
@@ -42,7 +43,8 @@ def load_timings(paths: Sequence[str | Path]) -> list[dict]:
         payload = _read_mapping(path)
         if "executed" in payload:  # a build log (build.json): the wall time of a whole build
             known = {k: payload[k] for k in ("profile", "seconds", "device")}
-            rows.append({"notebook": WHOLE_BUILD, **known, "threads": payload.get("threads")})
+            extra = {k: payload.get(k) for k in ("threads", "matmul_rate")}
+            rows.append({"notebook": WHOLE_BUILD, **known, **extra})
             continue
         log = build_log_of(path)
         threads = _read_mapping(log).get("threads") if log.is_file() else None
@@ -126,13 +128,31 @@ def time_goals(timings: Sequence[Mapping]) -> pd.DataFrame:
         limit = TIME_GOALS[f"{profile} notebook"]
         rows.append((what, f"{limit / 60:.0f} min", *_verdict(times.get(slowest), limit)))
     limit = TIME_GOALS["full build"]
-    rows.append(("whole full build", f"{limit / 60:.0f} min", *_verdict(cpu.get((WHOLE_BUILD, "full")), limit)))
+    took, verdict = _verdict(cpu.get((WHOLE_BUILD, "full")), limit)
+    rows.append(("whole full build", f"{limit / 60:.0f} min", took, verdict + _machine_of(timings, "full")))
     full = by_profile["full"]
     if full:  # the work itself: no schedule on 2 cores can beat half of the least core time of each notebook
         core = core_seconds(timings, "full")
         floor = f"on 2 cores no build can take less than {sum(core.values()) / 120:.1f} min"
         rows.append((f"full notebooks one after another ({len(full)})", "", _minutes(sum(full.values())), floor))
     return pd.DataFrame(rows, columns=["goal", "at most", "measured", "verdict"]).set_index("goal")
+
+
+def _per_thread(rate: float | None, threads: int | None) -> float | None:
+    return rate / (threads or 1) if rate else None
+
+
+def _machine_of(timings: Sequence[Mapping], profile: str) -> str:
+    """ ", on a machine multiplying at ... GFLOP/s a thread" for the fastest CPU whole build of ``profile``, where
+    its log recorded the rate: a whole build's time depends on the machine as much as on the code."""
+    whole = [
+        t
+        for t in timings
+        if t["notebook"] == WHOLE_BUILD and t["profile"] == profile and not str(t["device"]).startswith("cuda")
+    ]
+    fastest = min(whole, key=lambda t: float(t["seconds"]), default={})
+    rate = _per_thread(fastest.get("matmul_rate"), fastest.get("threads"))
+    return f", on a machine multiplying at {rate / 1e9:.0f} GFLOP/s a thread" if rate else ""
 
 
 def floor_table(
@@ -264,6 +284,29 @@ def schedule_lines(builds: Sequence[Mapping]) -> list[str]:
             f"The {profile} profile on {device}: {first['jobs']} notebook(s) at a time was fastest, "
             f"{_minutes(first['seconds'])}; {others}."
         )
+    return lines
+
+
+def machine_lines(builds: Sequence[Mapping]) -> list[str]:
+    """For each schedule (profile, device, notebooks at a time) recorded more than once with the machine's
+    matrix-multiply rate, each build's wall time beside that rate a thread, fastest first: the same code runs
+    slower on a slower machine, so a time goal holds for the machine it was measured on."""
+    groups: dict[tuple, list[Mapping]] = {}
+    for b in builds:
+        log = b["build"]
+        if log.get("jobs") and log.get("seconds") and log.get("matmul_rate"):
+            groups.setdefault((log.get("profile"), log.get("device"), log["jobs"]), []).append(log)
+    lines = []
+    for (profile, device, jobs), logs in sorted(groups.items()):
+        if len(logs) > 1:
+            each = "; ".join(
+                f"{_minutes(log['seconds'])} (commit {log.get('commit') or 'not recorded'}) at "
+                f"{_per_thread(log['matmul_rate'], log.get('threads')) / 1e9:.0f} GFLOP/s a thread"
+                for log in sorted(logs, key=lambda log: log["seconds"])
+            )
+            lines.append(
+                f"The {profile} profile on {device}, {jobs} notebook(s) at a time, on different machines: {each}."
+            )
     return lines
 
 
