@@ -46,7 +46,7 @@ def test_time_goals_say_met_missed_or_not_measured():
     assert timings.time_goals(rows).loc["whole full build"].tolist() == [
         "20 min",
         "16.7 min",
-        "met, on a machine multiplying at 150 GFLOP/s a thread",  # the fastest build's machine, a thread
+        "met, at 150 GFLOP/s a thread",  # the matrix-multiply rate of the fastest build's machine, a thread
     ]
     del rows[-2:]
     rows += [{"notebook": n, "profile": "full", "seconds": s, "device": "cpu"} for n, s in (("a", 400), ("b", 600))]

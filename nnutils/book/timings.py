@@ -143,8 +143,8 @@ def _per_thread(rate: float | None, threads: int | None) -> float | None:
 
 
 def _machine_of(timings: Sequence[Mapping], profile: str) -> str:
-    """ ", on a machine multiplying at ... GFLOP/s a thread" for the fastest CPU whole build of ``profile``, where
-    its log recorded the rate: a whole build's time depends on the machine as much as on the code."""
+    """The matrix-multiply rate a thread of the machine of ``profile``'s fastest CPU whole build, as ", at ...
+    GFLOP/s a thread" ("" where its log did not record it): a build's time depends on the machine as on the code."""
     whole = [
         t
         for t in timings
@@ -152,7 +152,7 @@ def _machine_of(timings: Sequence[Mapping], profile: str) -> str:
     ]
     fastest = min(whole, key=lambda t: float(t["seconds"]), default={})
     rate = _per_thread(fastest.get("matmul_rate"), fastest.get("threads"))
-    return f", on a machine multiplying at {rate / 1e9:.0f} GFLOP/s a thread" if rate else ""
+    return f", at {rate / 1e9:.0f} GFLOP/s a thread" if rate else ""  # short: a table cell shows 50 characters
 
 
 def floor_table(
