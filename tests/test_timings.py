@@ -1,10 +1,11 @@
-"""The running-times page's logic: timing tables, the time goals and each notebook against its floor."""
+"""The running-times page's logic: timing tables, the time goals, each notebook against its floor, and the recorded
+builds compared (``nnutils.book.recorded``)."""
 
 import json
 
 import pytest
 
-from nnutils.book import timings
+from nnutils.book import recorded, timings
 
 
 def test_timing_table_says_not_measured(tmp_path):
@@ -102,30 +103,30 @@ def test_recorded_builds_pair_each_log_with_its_timings_and_give_floors(tmp_path
     (tmp_path / "cpu-full.json").write_text(json.dumps(entries))
     (tmp_path / "cpu-full-build.json").write_text(json.dumps({"profile": "full", "matmul_rate": 1e10}))
     (tmp_path / "lonely-build.json").write_text(json.dumps({"profile": "full"}))  # no timings beside it
-    (builds,) = timings.recorded_builds(tmp_path)
+    (builds,) = recorded.recorded_builds(tmp_path)
     assert builds["name"] == "cpu-full" and builds["timings"] == entries
     table = timings.recorded_floor_table(builds["timings"], builds["build"]["matmul_rate"])
     assert table.loc["a"].tolist() == ["full", 6000.0, "", "10.0 min", "", "20.0 min", "2x"]
     assert table.loc["b", "floor"] == "not tallied"
-    misses = timings.goal_misses(entries, 1e10)
+    misses = recorded.goal_misses(entries, 1e10)
     assert misses == [
         "a: 20.0 min, 2.5 times the 8 min goal; its floor is 10.0 min, so it runs at 2 times its floor"
         " (the floor alone is over the goal)"
     ]
     entries["a"]["bytes"] = 1.2e11  # 2 minutes more at 1 GB/s
-    assert timings.goal_misses(entries, 2e10, copy_rate=1e9)[0].startswith(
+    assert recorded.goal_misses(entries, 2e10, copy_rate=1e9)[0].startswith(
         "a: 20.0 min, 2.5 times the 8 min goal; its floor is 7.0 min (2.0 min of it data passes), so it runs at 3"
     )
     del entries["a"]["bytes"]
-    assert timings.goal_misses(entries, None) == ["a: 20.0 min, 2.5 times the 8 min goal"]
+    assert recorded.goal_misses(entries, None) == ["a: 20.0 min, 2.5 times the 8 min goal"]
     idle = {"z": {"profile": "full", "seconds": 600.0, "device": "cpu", "flops": 0.0}}  # tallied no work
-    assert timings.goal_misses(idle, 1e10) == ["z: 10.0 min, 1.2 times the 8 min goal"]
+    assert recorded.goal_misses(idle, 1e10) == ["z: 10.0 min, 1.2 times the 8 min goal"]
     assert timings.recorded_floor_table(idle, 1e10).loc["z", "measured / floor"] == ""
     with pytest.raises(ValueError, match="positive"):
         timings.recorded_floor_table({}, 0)
-    assert "only less training or faster kernels" in timings.goal_misses(entries, 6e12 / 420)[0]  # 7 min: 2.9x
-    assert "well above it" in timings.goal_misses(entries, 2e10)[0]  # floor 5 min, 4 times above it
-    assert "per-step overhead" in timings.goal_misses(entries, 1e12)[0]  # floor 6 s
+    assert "only less training or faster kernels" in recorded.goal_misses(entries, 6e12 / 420)[0]  # 7 min: 2.9x
+    assert "well above it" in recorded.goal_misses(entries, 2e10)[0]  # floor 5 min, 4 times above it
+    assert "per-step overhead" in recorded.goal_misses(entries, 1e12)[0]  # floor 6 s
 
 
 def test_builds_table_puts_the_schedules_side_by_side_fastest_first():
@@ -134,10 +135,10 @@ def test_builds_table_puts_the_schedules_side_by_side_fastest_first():
         {"name": "two-at-a-time", "build": {"profile": "ci", "jobs": 2, "threads": 1, "seconds": 300.0}},
         {"name": "old", "build": {"profile": "full", "jobs": 2, "seconds": 4000.0}},
     ]
-    table = timings.builds_table(builds)
+    table = recorded.builds_table(builds)
     assert list(table.index) == ["two-at-a-time", "one-at-a-time", "old"]
     assert table.loc["one-at-a-time", "wall time"] == "6.7 min" and table.loc["old", "commit"] == "not recorded"
-    assert timings.builds_table([]).empty
+    assert recorded.builds_table([]).empty
 
 
 def test_machine_lines_set_one_schedule_on_different_machines_side_by_side():
@@ -148,11 +149,11 @@ def test_machine_lines_set_one_schedule_on_different_machines_side_by_side():
         {"name": "lone", "build": log | {"jobs": 1, "threads": 2, "seconds": 2000.0, "matmul_rate": 3e11}},
         {"name": "no rate", "build": log | {"profile": "ci", "seconds": 100.0}},
     ]
-    assert timings.machine_lines(builds) == [
+    assert recorded.machine_lines(builds) == [
         "The full profile on cpu, 2 notebook(s) at a time, on different machines: 19.0 min (commit bbb) at 160"
         " GFLOP/s a thread; 27.4 min (commit aaa) at 94 GFLOP/s a thread."
     ]
-    assert timings.machine_lines(builds[2:]) == []
+    assert recorded.machine_lines(builds[2:]) == []
 
 
 def test_schedule_lines_name_the_fastest_schedule_per_profile():
@@ -161,10 +162,10 @@ def test_schedule_lines_name_the_fastest_schedule_per_profile():
         {"name": "b", "build": {"profile": "ci", "device": "cpu", "jobs": 2, "threads": 1, "seconds": 247.0}},
         {"name": "c", "build": {"profile": "full", "device": "cpu", "jobs": 2, "seconds": 3538.0}},  # one schedule
     ]
-    assert timings.schedule_lines(builds) == [
+    assert recorded.schedule_lines(builds) == [
         "The ci profile on cpu: 2 notebook(s) at a time was fastest, 4.1 min; 1 at a time took 6.9 min, 1.67 times as"
         " long."
     ]
     builds.append({"name": "d", "build": {"profile": "ci", "device": "cpu", "jobs": 2, "seconds": 300.0}})  # slower
-    ranked = timings.ranked_schedules(builds)
+    ranked = recorded.ranked_schedules(builds)
     assert list(ranked) == [("ci", "cpu")] and [log["seconds"] for log in ranked["ci", "cpu"]] == [247.0, 412.0]
