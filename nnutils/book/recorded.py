@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .timings import TIME_GOALS, floor_of, floor_text, minutes, per_thread
+from .timings import TIME_GOALS, floor_of, floor_text, minutes, on_gpu, per_thread
 
 
 def recorded_builds(folder: str | Path) -> list[dict]:
@@ -115,11 +115,7 @@ def goal_misses(timings: Mapping[str, Mapping], rate: float | None, copy_rate: f
     it misses, and its floor (with ``rate``, FLOP/s, and ``copy_rate``, bytes/s) when its work was tallied; slowest
     first."""
     limit = TIME_GOALS["full notebook"]
-    over = {
-        nb: e
-        for nb, e in timings.items()
-        if e.get("profile") == "full" and not str(e.get("device", "")).startswith("cuda") and e["seconds"] > limit
-    }
+    over = {nb: e for nb, e in timings.items() if e.get("profile") == "full" and not on_gpu(e) and e["seconds"] > limit}
     lines = []
     for notebook, entry in sorted(over.items(), key=lambda item: -item[1]["seconds"]):
         line = (

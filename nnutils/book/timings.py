@@ -69,11 +69,16 @@ def floor_text(floor: float) -> str:
     return minutes(floor) if floor >= 60 else f"{floor:.2g} s"
 
 
+def on_gpu(entry: Mapping) -> bool:
+    """Whether a timing row or entry ran on a GPU (its device is ``cuda...``)."""
+    return str(entry.get("device", "")).startswith("cuda")
+
+
 def fastest_times(timings: Sequence[Mapping]) -> dict[tuple[str, str, str], float]:
     """{(notebook, profile, "CPU" or "GPU"): the fastest seconds any build took} over all timing rows."""
     best: dict[tuple[str, str, str], float] = {}
     for t in timings:
-        device = "GPU" if str(t["device"]).startswith("cuda") else "CPU"
+        device = "GPU" if on_gpu(t) else "CPU"
         ident = (t["notebook"], t["profile"], device)
         best[ident] = min(best.get(ident, math.inf), float(t["seconds"]))
     return best
@@ -84,7 +89,7 @@ def core_seconds(timings: Sequence[Mapping], profile: str) -> dict[str, float]:
     rows: the work a notebook needs whichever schedule runs it."""
     least: dict[str, float] = {}
     for t in timings:
-        if t["profile"] == profile and t["notebook"] != WHOLE_BUILD and not str(t["device"]).startswith("cuda"):
+        if t["profile"] == profile and t["notebook"] != WHOLE_BUILD and not on_gpu(t):
             work = float(t["seconds"]) * (t.get("threads") or 1)
             least[t["notebook"]] = min(least.get(t["notebook"], math.inf), work)
     return least
@@ -147,11 +152,7 @@ def per_thread(rate: float | None, threads: int | None) -> float | None:
 def _machine_of(timings: Sequence[Mapping], profile: str) -> str:
     """The matrix-multiply rate a thread of the machine of ``profile``'s fastest CPU whole build, as ", at ...
     GFLOP/s a thread" ("" where its log did not record it): a build's time depends on the machine as on the code."""
-    whole = [
-        t
-        for t in timings
-        if t["notebook"] == WHOLE_BUILD and t["profile"] == profile and not str(t["device"]).startswith("cuda")
-    ]
+    whole = [t for t in timings if t["notebook"] == WHOLE_BUILD and t["profile"] == profile and not on_gpu(t)]
     fastest = min(whole, key=lambda t: float(t["seconds"]), default={})
     rate = per_thread(fastest.get("matmul_rate"), fastest.get("threads"))
     return f", at {rate / 1e9:.0f} GFLOP/s a thread" if rate else ""  # short: a table cell shows 50 characters
