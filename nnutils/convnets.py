@@ -25,7 +25,7 @@ from torch import nn
 
 from . import data
 from .history import Run
-from .layers import MaxPool2d, channels_last
+from .layers import channels_last
 from .models import capture_outputs, count_parameters, device_of
 from .references import reference_figures
 from .training import TrackAccuracy, evaluate, fit, set_seed
@@ -51,10 +51,10 @@ class LeNet5(nn.Module):
         self.features = nn.Sequential(
             OrderedDict(
                 conv1=nn.Conv2d(1, 6, kernel_size=5),
-                pool1=MaxPool2d(2),
+                pool1=nn.MaxPool2d(2),
                 relu1=nn.ReLU(),
                 conv2=nn.Conv2d(6, 16, kernel_size=5),
-                pool2=MaxPool2d(2),
+                pool2=nn.MaxPool2d(2),
                 relu2=nn.ReLU(),
             )
         )
@@ -111,7 +111,7 @@ class SmallCNN(nn.Module):
         _check_dropout(dropout)
         side = (IMAGE_SIZE - self.kernel_size + 1) // 2  # after the convolution and the 2 x 2 pool
         self.features = nn.Sequential(
-            OrderedDict(conv=nn.Conv2d(1, filters, self.kernel_size), pool=MaxPool2d(2), relu=nn.ReLU())
+            OrderedDict(conv=nn.Conv2d(1, filters, self.kernel_size), pool=nn.MaxPool2d(2), relu=nn.ReLU())
         )
         self.classifier = nn.Sequential(
             nn.Flatten(),

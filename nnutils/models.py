@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from . import work
-from .layers import MaxPool2d, channels_last
+from .layers import channels_last
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -75,7 +75,7 @@ class NetConv(nn.Module):
             layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel_size=kernel_size, padding=padding)]
             if batch_norm:
                 layers.append(nn.BatchNorm2d(c_out))
-            return [*layers, MaxPool2d(2), activation(act)]  # pooled first: the same values (nnutils.layers)
+            return [*layers, nn.MaxPool2d(2), activation(act)]  # pooled first: the same values (nnutils.layers)
 
         # defaults: 28 -> conv 27 -> pool 13 -> conv 12 -> pool 6; 64 * 6 * 6 = 2304
         side = 28

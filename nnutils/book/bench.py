@@ -259,7 +259,7 @@ def table(results: dict) -> pd.DataFrame:
     )
     for name in (cpu or {}).get("conv_layouts", {}):
         add(
-            f"{name} training step, channels-last, fast pool, pooled first: ms (speed-up)",
+            f"{name} training step, channels-last, pooled first: ms (speed-up)",
             lambda e, n=name: (
                 f"{e['conv_layouts'][n]['workbook']:.1f} "
                 f"({e['conv_layouts'][n]['plain'] / e['conv_layouts'][n]['workbook']:.1f}x)"

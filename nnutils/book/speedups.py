@@ -1,6 +1,6 @@
 """The speed-ups the book's heavy parts rest on, each measured against what it replaced in the same run: the
 from-scratch convolution (chapter 4a), many small nets as one ensemble (chapter 2), and the conv nets' channels-last
-layout with their fast max pool, pooled before the activation (chapters 1 and 4b)."""
+layout, pooled before the activation (chapters 1 and 4b)."""
 
 from __future__ import annotations
 
@@ -66,9 +66,8 @@ def time_ensemble(nets: int = 40, epochs: int = 100) -> dict[str, float]:
 
 def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
     """Milliseconds of one SGD training step (batch 64, random images) of NetConv, LeNet-5 and the 2 x 2 and 3 x 3
-    small CNNs, as the workbook builds them (channels-last, ``nnutils.layers.MaxPool2d``, pooled before the
-    activation: "workbook") and as a student would ("plain": channels-first, ``nn.MaxPool2d`` after the
-    activation); best of ``repeats``."""
+    small CNNs, as the workbook builds them (channels-last, pooled before the activation: "workbook") and as a
+    student would ("plain": channels-first, ``nn.MaxPool2d`` after the activation); best of ``repeats``."""
     from ..convnets import LeNet5, SmallCNN
     from ..models import NetConv
 
