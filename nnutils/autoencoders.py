@@ -16,6 +16,7 @@ from torch import nn
 
 from . import data
 from .history import History, Run
+from .layers import channels_last
 from .models import MLP, activation
 from .training import predict, train_model
 
@@ -82,6 +83,7 @@ class ConvAutoencoder(nn.Module):
             nn.Sigmoid(),
         )
         self.code_size = code_size
+        channels_last(self)  # a training step 10% faster on the CPU (nnutils.layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))

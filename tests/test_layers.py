@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnutils.autoencoders import ConvAutoencoder
 from nnutils.convnets import LeNet5, SmallCNN
 from nnutils.layers import channels_first, channels_last
 from nnutils.models import NetConv
@@ -55,7 +56,9 @@ def test_the_conv_nets_pool_before_their_activations():
                 assert kinds[i - 1] in (nn.Conv2d, nn.BatchNorm2d) and kinds[i + 1] in (nn.ReLU, nn.Tanh, nn.Sigmoid)
 
 
-@pytest.mark.parametrize("build", [NetConv, LeNet5, lambda: SmallCNN(3), lambda: NetConv(act="tanh", batch_norm=True)])
+@pytest.mark.parametrize(
+    "build", [NetConv, LeNet5, lambda: SmallCNN(3), lambda: NetConv(act="tanh", batch_norm=True), ConvAutoencoder]
+)
 def test_conv_nets_are_channels_last_and_compute_what_a_channels_first_copy_does(build):
     torch.manual_seed(0)
     model = build().eval()
