@@ -10,7 +10,7 @@ import pytest
 from torch import nn
 
 from nnutils.book.bench import forward_flops, table, training_flops, verdicts
-from nnutils.book.speedups import time_conv_layouts
+from nnutils.book.speedups import conv_rates_sentence, time_conv_layouts
 from nnutils.layers import channels_first, pool_after_activation
 from nnutils.models import NetConv, NetFull, NetLin
 
@@ -70,15 +70,35 @@ def test_table_shows_the_convolution_and_ensemble_ratios():
 
 def test_table_shows_the_conv_layout_speed_up():
     run = fake_run(ref=6.0, fit=1.0, bare=1.0)
-    run["conv_layouts"] = {"NetConv": {"workbook": 50.0, "plain": 75.0}}
+    run["conv_layouts"] = {"NetConv": {"workbook": 50.0, "plain": 75.0, "flops": 2.5e8}}
     frame = table({"cpu": run})
     assert frame.loc["NetConv training step, channels-last, pooled first: ms (speed-up)", "CPU"] == ("50.0 (1.5x)")
+    rate = frame.loc["NetConv training step: GFLOP/s (share of the matrix-multiply rate)", "CPU"]
+    assert rate == "5.0 (25%)"  # 2.5e8 operations in 50 ms, against 2e10 a second
+    assert "not measured" in table({"cpu": fake_run(6.0, 1.0, 1.0) | {"conv_layouts": {"NetConv": {}}}}).to_string()
+
+
+def test_the_conv_rates_sentence_sets_each_step_against_the_matmul_rate():
+    run = fake_run(ref=6.0, fit=1.0, bare=1.0) | {"date": "2026-12-04 03:09 UTC", "threads": 1}
+    run["conv_layouts"] = {
+        "NetConv": {"workbook": 50.0, "plain": 75.0, "flops": 5e8},  # 10 GFLOP/s: half of 2e10
+        "LeNet-5": {"workbook": 4.0, "plain": 5.0, "flops": 2e7},  # 5 GFLOP/s: a quarter
+    }
+    sentence = conv_rates_sentence(run)
+    assert "(2026-12-04 03:09 UTC, 1 thread)" in sentence and "rate of 20 GFLOP/s:" in sentence
+    assert "NetConv 10 GFLOP/s (50%) and LeNet-5 5 GFLOP/s (25%)" in sentence
+    assert "up to 4 times above" in sentence and "(LeNet-5)" in sentence
+    assert conv_rates_sentence(fake_run(6.0, 1.0, 1.0)) is None  # no conv steps measured
+    older = fake_run(6.0, 1.0, 1.0) | {"conv_layouts": {"NetConv": {"workbook": 50.0, "plain": 75.0}}}
+    assert conv_rates_sentence(older) is None  # a run from before the operations were recorded
 
 
 def test_conv_layouts_are_timed_both_ways_on_the_same_nets():
     times = time_conv_layouts(repeats=1)
     assert list(times) == ["NetConv", "LeNet-5", "small CNN 2x2", "small CNN 3x3"]
-    assert all(set(row) == {"workbook", "plain"} and min(row.values()) > 0 for row in times.values())
+    assert all(set(row) == {"workbook", "plain", "flops"} and min(row.values()) > 0 for row in times.values())
+    lenet = 64 * 3 * 2 * (6 * 24 * 24 * 25 + 16 * 8 * 8 * 150 + 256 * 120 + 120 * 84 + 84 * 10)  # multiply-adds x 2
+    assert times["LeNet-5"]["flops"] == lenet, "three forward passes of 64 images"
     plain = pool_after_activation(channels_first(NetConv()))
     assert plain.features[0].weight.is_contiguous()
     kinds = [type(m) for m in plain.features]

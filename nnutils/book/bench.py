@@ -25,7 +25,7 @@ from torch import nn
 from .. import data, models, training
 from ..files import atomic_write
 from ..models import MLP, NetConv, NetFull, NetLin
-from .speedups import cpu_clock, time_conv_layouts, time_convolutions, time_ensemble, timed
+from .speedups import conv_step_rate, cpu_clock, time_conv_layouts, time_convolutions, time_ensemble, timed
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
 MODELS: dict[str, Callable[[], nn.Module]] = {"NetLin": NetLin, "NetFull": NetFull, "NetConv": NetConv}
@@ -263,6 +263,12 @@ def table(results: dict) -> pd.DataFrame:
             lambda e, n=name: (
                 f"{e['conv_layouts'][n]['workbook']:.1f} "
                 f"({e['conv_layouts'][n]['plain'] / e['conv_layouts'][n]['workbook']:.1f}x)"
+            ),
+        )
+        add(
+            f"{name} training step: GFLOP/s (share of the matrix-multiply rate)",
+            lambda e, n=name: (
+                f"{conv_step_rate(e, n) / 1e9:.1f} ({conv_step_rate(e, n) / e['matmul_flops_per_s']:.0%})"
             ),
         )
     return pd.DataFrame(rows).set_index("measure")

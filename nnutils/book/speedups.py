@@ -11,8 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import training
+from .. import prose, training
 from ..layers import channels_first, pool_after_activation
+from ..models import forward_flops
 
 
 def _sync(device: str) -> None:
@@ -67,7 +68,8 @@ def time_ensemble(nets: int = 40, epochs: int = 100) -> dict[str, float]:
 def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
     """Milliseconds of one SGD training step (batch 64, random images) of NetConv, LeNet-5 and the 2 x 2 and 3 x 3
     small CNNs, as the workbook builds them (channels-last, pooled before the activation: "workbook") and as a
-    student would ("plain": channels-first, ``nn.MaxPool2d`` after the activation); best of ``repeats``."""
+    student would ("plain": channels-first, ``nn.MaxPool2d`` after the activation); best of ``repeats``. ``flops``:
+    the step's operations (three forward passes' worth, ``models.forward_flops``)."""
     from ..convnets import LeNet5, SmallCNN
     from ..models import NetConv
 
@@ -75,7 +77,7 @@ def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
     out = {}
     nets = {"NetConv": NetConv, "LeNet-5": LeNet5} | {f"small CNN {k}x{k}": lambda k=k: SmallCNN(k) for k in (2, 3)}
     for name, build in nets.items():
-        row = {}
+        row = {"flops": 3 * forward_flops(build(), x)}
         for layout, model in (("workbook", build()), ("plain", pool_after_activation(channels_first(build())))):
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
@@ -88,3 +90,30 @@ def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
             row[layout] = 1000 * min(timed("cpu", step) for _ in range(repeats))
         out[name] = row
     return out
+
+
+def conv_step_rate(entry: dict, name: str) -> float:
+    """FLOP/s of one training step of a conv net as the workbook builds it, from a benchmark entry's
+    ``conv_layouts`` (``time_conv_layouts``)."""
+    row = entry["conv_layouts"][name]
+    return row["flops"] / (row["workbook"] / 1000)
+
+
+def conv_rates_sentence(entry: dict) -> str | None:
+    """How fast PyTorch's training steps of the conv nets ran against the matrix-multiply rate, in a benchmark
+    entry (None if it measured no rates)."""
+    layouts = {n: row for n, row in entry.get("conv_layouts", {}).items() if {"flops", "workbook"} <= set(row)}
+    matmul = entry.get("matmul_flops_per_s")
+    if not layouts or not matmul:
+        return None
+    rates = {name: conv_step_rate(entry, name) for name in layouts}
+    listed = prose.listing([f"{name} {rate / 1e9:.0f} GFLOP/s ({rate / matmul:.0%})" for name, rate in rates.items()])
+    slowest = min(rates, key=rates.get)
+    threads = entry.get("threads")
+    run = entry.get("date", "undated") + (f", {prose.count(threads, 'thread')}" if threads else "")
+    return (
+        f"How fast PyTorch's training steps of the conv nets run (64 images a step, the nets as the workbook builds"
+        f" them), from the *Benchmarks* run ({run}), against that machine's matrix-multiply rate of"
+        f" {matmul / 1e9:.0f} GFLOP/s: {listed}. Time spent in such steps sits up to"
+        f" {matmul / rates[slowest]:.0f} times above a floor counted at the matrix-multiply rate ({slowest})."
+    )
