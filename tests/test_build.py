@@ -120,6 +120,19 @@ def test_estimates_come_from_a_committed_build_of_the_same_schedule_where_there_
     assert Builder(root=project, profile="full", jobs=3).previous_times() == {"notebooks/a.ipynb": 70.0}  # by name
 
 
+def test_among_builds_of_the_same_schedule_the_closest_machine_gives_the_estimates(project):
+    logs = project / "book" / "timings"
+    logs.mkdir()
+    for name, rate, seconds in (("fast", 1.6e11, 40.0), ("slow", 0.9e11, 70.0), ("unrated", None, 99.0)):
+        (logs / f"{name}.json").write_text(json.dumps({"a": {"profile": "full", "seconds": seconds}}))
+        record = {"profile": "full", "jobs": 2, "executed": ["a"]} | ({"matmul_rate": rate} if rate else {})
+        (logs / f"{name}-build.json").write_text(json.dumps(record))
+    for here, expected in ((1.5e11, 40.0), (1.0e11, 70.0), (3e11, 40.0), (1e10, 70.0)):
+        builder = Builder(root=project, profile="full", jobs=2)
+        builder._rate = here  # this machine's rate, as if measured
+        assert builder.previous_times() == {"notebooks/a.ipynb": expected}, here
+
+
 def test_longest_first_puts_unrecorded_jobs_first_and_keeps_ties_in_order():
     from nnutils.book.pool import Job, longest_first
 

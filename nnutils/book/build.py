@@ -32,7 +32,7 @@ from . import runner
 from .hashes import files_hash, git_commit, notebook_hash, package_hash
 from .pool import Interrupted, Job, longest_first, run_jobs
 from .progress import Progress, duration, failure_lines, interrupted_line, summary, totals_line
-from .timings import build_log_of
+from .timings import most_alike
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +70,7 @@ class Builder:
         self.executed, self.results = self.build / "executed", self.build / "results"
         self.hash_file, self.timing_file = self.executed / ".hashes.json", self.results / "timings.json"
         self.threads = max(1, cores // self.jobs)
+        self._rate: float | None = None
 
     @functools.cached_property
     def device(self) -> str:
@@ -110,10 +111,10 @@ class Builder:
 
     def previous_times(self) -> dict[str, float]:
         """Seconds of each notebook's last recorded run in this profile, by key (``notebooks/<name>.ipynb``): this
-        build's own, else those of the timing logs committed in ``book/timings`` (a fresh clone's estimates), of a
-        build with as many notebooks at a time as this one where there is one."""
-        committed = sorted((self.root / "book" / "timings").glob("*.json"))
-        committed.sort(key=self._same_schedule)  # stable: the logs of this schedule last
+        build's own, else those of the timing logs committed in ``book/timings`` (a fresh clone's estimates), of the
+        build most like this one: as many notebooks at a time where there is one, and among those the machine whose
+        matrix-multiply rate is closest to this one's."""
+        committed = most_alike(sorted((self.root / "book" / "timings").glob("*.json")), self.jobs, self.matmul_rate)
         seconds = {}
         for log in [*committed, self.timing_file]:  # later ones win
             for stem, entry in read_json(log).items():
@@ -126,10 +127,13 @@ class Builder:
             if path.stem in seconds
         }
 
-    def _same_schedule(self, timing_file: Path) -> bool:
-        """Whether the build log beside a committed timing file ran as many notebooks at a time as this build."""
-        log = build_log_of(timing_file)
-        return log.is_file() and read_json(log).get("jobs") == self.jobs
+    def matmul_rate(self) -> float:
+        """This machine's matrix-multiply rate (FLOP/s) with the build's threads, measured once, when first asked."""
+        if self._rate is None:
+            from . import bench
+
+            self._rate = bench.matmul_rate(n=512, device=self.device, threads=self.threads)
+        return self._rate
 
     def sweep(self) -> list[Path]:
         """Remove hidden temporary files that an earlier build left behind (an executed copy in progress, a JSON

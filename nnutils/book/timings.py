@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,20 @@ def build_log_of(path: str | Path) -> Path:
     """The build log beside a timing file: ``build.json`` beside ``timings.json``, else ``<name>-build.json``."""
     path = Path(path)
     return path.with_name("build.json" if path.name == "timings.json" else f"{path.stem}-build.json")
+
+
+def most_alike(timing_files: Sequence[Path], jobs: int, rate: Callable[[], float]) -> list[Path]:
+    """Timing files in order of likeness to a build of ``jobs`` notebooks at a time (the most alike last, ties kept
+    in order): the same schedule first, then the machine whose matrix-multiply rate is closest to ``rate()``, which
+    is asked only when a file of that schedule has a rate (a file without one is the least alike)."""
+
+    def likeness(path: Path) -> tuple[bool, float]:
+        log = build_log_of(path)
+        record = json.loads(log.read_text(encoding="utf-8")) if log.is_file() else {}
+        same, recorded = record.get("jobs") == jobs, record.get("matmul_rate")
+        return (same, -abs(math.log(recorded / rate())) if same and recorded else -math.inf)
+
+    return sorted(timing_files, key=likeness)
 
 
 def _read_mapping(path: Path) -> Mapping:
