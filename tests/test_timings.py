@@ -150,7 +150,7 @@ def test_machine_lines_set_one_schedule_on_different_machines_side_by_side():
         {"name": "no rate", "build": log | {"profile": "ci", "seconds": 100.0}},
     ]
     assert recorded.machine_lines(builds) == [
-        "The full profile on cpu, 2 notebook(s) at a time, on different machines: 19.0 min (commit bbb) at 160"
+        "The full profile on cpu, 2 notebooks at a time, on different machines: 19.0 min (commit bbb) at 160"
         " GFLOP/s a thread; 27.4 min (commit aaa) at 94 GFLOP/s a thread."
     ]
     assert recorded.machine_lines(builds[2:]) == []
@@ -163,7 +163,7 @@ def test_schedule_lines_name_the_fastest_schedule_per_profile():
         {"name": "c", "build": {"profile": "full", "device": "cpu", "jobs": 2, "seconds": 3538.0}},  # one schedule
     ]
     assert recorded.schedule_lines(builds) == [
-        "The ci profile on cpu: 2 notebook(s) at a time was fastest, 4.1 min; 1 at a time took 6.9 min, 1.67 times as"
+        "The ci profile on cpu: 2 notebooks at a time was fastest, 4.1 min; 1 at a time took 6.9 min, 1.67 times as"
         " long."
     ]
     builds.append({"name": "d", "build": {"profile": "ci", "device": "cpu", "jobs": 2, "seconds": 300.0}})  # slower

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..prose import count
 from .timings import TIME_GOALS, floor_of, floor_text, minutes, on_gpu, per_thread
 
 
@@ -77,7 +78,7 @@ def schedule_lines(builds: Sequence[Mapping]) -> list[str]:
             for log in rest
         )
         lines.append(
-            f"The {profile} profile on {device}: {first['jobs']} notebook(s) at a time was fastest, "
+            f"The {profile} profile on {device}: {count(first['jobs'], 'notebook')} at a time was fastest, "
             f"{minutes(first['seconds'])}; {others}."
         )
     return lines
@@ -101,7 +102,8 @@ def machine_lines(builds: Sequence[Mapping]) -> list[str]:
                 for log in sorted(logs, key=lambda log: log["seconds"])
             )
             lines.append(
-                f"The {profile} profile on {device}, {jobs} notebook(s) at a time, on different machines: {each}."
+                f"The {profile} profile on {device}, {count(jobs, 'notebook')} at a time, on different machines:"
+                f" {each}."
             )
     return lines
 
