@@ -9,8 +9,8 @@ import stat
 import pytest
 from torch import nn
 
-from nnutils.book.bench import forward_flops, table, training_flops, verdicts
-from nnutils.book.speedups import conv_rates_sentence, time_conv_layouts
+from nnutils.book.bench import table, verdicts
+from nnutils.book.speedups import conv_rates_sentence, forward_flops, time_conv_layouts, training_flops
 from nnutils.layers import channels_first, pool_after_activation
 from nnutils.models import NetConv, NetFull, NetLin
 

@@ -129,7 +129,7 @@ def test_among_builds_of_the_same_schedule_the_closest_machine_gives_the_estimat
         (logs / f"{name}-build.json").write_text(json.dumps(record))
     for here, expected in ((1.5e11, 40.0), (1.0e11, 70.0), (3e11, 40.0), (1e10, 70.0)):
         builder = Builder(root=project, profile="full", jobs=2)
-        builder._rate = here  # this machine's rate, as if measured
+        builder.__dict__["matmul_rate"] = here  # this machine's rate, as if measured
         assert builder.previous_times() == {"notebooks/a.ipynb": expected}, here
 
 

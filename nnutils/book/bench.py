@@ -22,28 +22,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import data, models, training
+from .. import data, training
 from ..files import atomic_write
 from ..models import MLP, NetConv, NetFull, NetLin
-from .speedups import conv_step_rate, cpu_clock, time_conv_layouts, time_convolutions, time_ensemble, timed
+from .speedups import (
+    conv_step_rate,
+    cpu_clock,
+    time_conv_layouts,
+    time_convolutions,
+    time_ensemble,
+    timed,
+    training_flops,
+)
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
 MODELS: dict[str, Callable[[], nn.Module]] = {"NetLin": NetLin, "NetFull": NetFull, "NetConv": NetConv}
 # The 5x goal over the reports' loop is retired: fit is within a few per cent of a bare loop over preloaded tensors,
 # so no loop could reach it; the goals that count are the wall times a reader waits (nnutils.book.report.TIME_GOALS).
 CONV_SLACK = 1.10  # NetConv: fit at most 10% slower than a bare loop over preloaded tensors
-
-
-def forward_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
-    """Floating-point operations of one forward pass on an input of ``input_shape`` (``models.forward_flops``)."""
-    if len(input_shape) < 2 or any(int(s) < 1 for s in input_shape):
-        raise ValueError(f"input_shape must be a batch shape such as (1, 1, 28, 28), got {input_shape}.")
-    return models.forward_flops(model, torch.zeros(input_shape))
-
-
-def training_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
-    """Operations of one training step: the forward pass plus a backward pass of about twice its cost."""
-    return 3 * forward_flops(model, input_shape)
 
 
 def matmul_rate(n: int = 1024, repeats: int = 5, device: str = "cpu", threads: int | None = None) -> float:

@@ -70,7 +70,6 @@ class Builder:
         self.executed, self.results = self.build / "executed", self.build / "results"
         self.hash_file, self.timing_file = self.executed / ".hashes.json", self.results / "timings.json"
         self.threads = max(1, cores // self.jobs)
-        self._rate: float | None = None
 
     @functools.cached_property
     def device(self) -> str:
@@ -114,7 +113,9 @@ class Builder:
         build's own, else those of the timing logs committed in ``book/timings`` (a fresh clone's estimates), of the
         build most like this one: as many notebooks at a time where there is one, and among those the machine whose
         matrix-multiply rate is closest to this one's."""
-        committed = most_alike(sorted((self.root / "book" / "timings").glob("*.json")), self.jobs, self.matmul_rate)
+        committed = most_alike(
+            sorted((self.root / "book" / "timings").glob("*.json")), self.jobs, lambda: self.matmul_rate
+        )
         seconds = {}
         for log in [*committed, self.timing_file]:  # later ones win
             for stem, entry in read_json(log).items():
@@ -127,13 +128,12 @@ class Builder:
             if path.stem in seconds
         }
 
+    @functools.cached_property
     def matmul_rate(self) -> float:
-        """This machine's matrix-multiply rate (FLOP/s) with the build's threads, measured once, when first asked."""
-        if self._rate is None:
-            from . import bench
+        """This machine's matrix-multiply rate (FLOP/s) with the build's threads, measured when first asked."""
+        from . import bench
 
-            self._rate = bench.matmul_rate(n=512, device=self.device, threads=self.threads)
-        return self._rate
+        return bench.matmul_rate(n=512, device=self.device, threads=self.threads)
 
     def sweep(self) -> list[Path]:
         """Remove hidden temporary files that an earlier build left behind (an executed copy in progress, a JSON

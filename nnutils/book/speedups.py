@@ -11,9 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import prose, training
+from .. import models, prose, training
 from ..layers import channels_first, pool_after_activation
-from ..models import forward_flops
 
 
 def _sync(device: str) -> None:
@@ -35,6 +34,18 @@ def timed(device: str, step: Callable[[], object]) -> float:
 def cpu_clock(device: str) -> bool:
     """Whether ``timed`` counts CPU time (one CPU thread) rather than wall time."""
     return not str(device).startswith("cuda") and torch.get_num_threads() == 1
+
+
+def forward_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
+    """Floating-point operations of one forward pass on an input of ``input_shape`` (``models.forward_flops``)."""
+    if len(input_shape) < 2 or any(int(s) < 1 for s in input_shape):
+        raise ValueError(f"input_shape must be a batch shape such as (1, 1, 28, 28), got {input_shape}.")
+    return models.forward_flops(model, torch.zeros(input_shape))
+
+
+def training_flops(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28)) -> int:
+    """Operations of one training step: the forward pass plus a backward pass of about twice its cost."""
+    return 3 * forward_flops(model, input_shape)
 
 
 def time_convolutions(repeats: int = 5) -> dict[str, dict[str, float]]:
@@ -69,7 +80,7 @@ def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
     """Milliseconds of one SGD training step (batch 64, random images) of NetConv, LeNet-5 and the 2 x 2 and 3 x 3
     small CNNs, as the workbook builds them (channels-last, pooled before the activation: "workbook") and as a
     student would ("plain": channels-first, ``nn.MaxPool2d`` after the activation); best of ``repeats``. ``flops``:
-    the step's operations (three forward passes' worth, ``models.forward_flops``)."""
+    the step's operations (``training_flops``)."""
     from ..convnets import LeNet5, SmallCNN
     from ..models import NetConv
 
@@ -77,7 +88,7 @@ def time_conv_layouts(repeats: int = 10) -> dict[str, dict[str, float]]:
     out = {}
     nets = {"NetConv": NetConv, "LeNet-5": LeNet5} | {f"small CNN {k}x{k}": lambda k=k: SmallCNN(k) for k in (2, 3)}
     for name, build in nets.items():
-        row = {"flops": 3 * forward_flops(build(), x)}
+        row = {"flops": len(x) * training_flops(build())}
         for layout, model in (("workbook", build()), ("plain", pool_after_activation(channels_first(build())))):
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
